@@ -1,0 +1,33 @@
+"""Shared fixtures: the repository root and the interpreter built by ./fork test."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "full: the full stdlib suite (skipped by --quick)")
+
+
+@pytest.fixture(scope="session")
+def root():
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def python():
+    """The patched interpreter; ./fork test sets FORK_PYTHON after building it."""
+    path = Path(os.environ.get("FORK_PYTHON", ROOT / "build" / "default" / "python"))
+    if not path.exists():
+        pytest.fail(f"no built interpreter at {path}; run the tests with ./fork test")
+    return path
+
+
+def run_python(python, *args, timeout=600, **kw):
+    return subprocess.run([str(python), *args], capture_output=True, text=True,
+                          timeout=timeout, **kw)

@@ -1,0 +1,28 @@
+"""The built interpreter is the patched one, and the stdlib tests of what it touches pass."""
+
+import pytest
+
+from conftest import run_python
+
+# Stdlib test modules covering code our patches change; each runs in its own process.
+TOUCHED_MODULES = [
+    "test_sys",
+    "test_platform",
+]
+
+
+def test_identifies_as_fork(python):
+    out = run_python(python, "-c", "import sys, platform; "
+                     "print(sys.implementation._fork); print(sys.version); "
+                     "print(platform.python_build()[0])")
+    assert out.returncode == 0, out.stderr
+    fork, version, build = out.stdout.splitlines()
+    assert fork == "interrupt-fork"
+    assert version.startswith("3.13.5 (interrupt-fork ")
+    assert build.startswith("interrupt-fork ")
+
+
+@pytest.mark.parametrize("module", TOUCHED_MODULES)
+def test_stdlib_module(python, module):
+    out = run_python(python, "-m", "test", "--timeout=900", module, timeout=1800)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
