@@ -28,6 +28,16 @@ def python():
     return path
 
 
+@pytest.fixture(scope="session")
+def upstream_python():
+    """Unpatched CPython built with the same flags (./fork build --upstream)."""
+    path = Path(os.environ.get("FORK_UPSTREAM_PYTHON",
+                               ROOT / "build" / "upstream-default" / "python"))
+    if not path.exists():
+        pytest.fail(f"no upstream interpreter at {path}; run the tests with ./fork test")
+    return path
+
+
 def run_python(python, *args, timeout=600, **kw):
     return subprocess.run([str(python), *args], capture_output=True, text=True,
                           timeout=timeout, **kw)
