@@ -8,6 +8,28 @@ from conftest import run_python
 TOUCHED_MODULES = [
     "test_sys",
     "test_platform",
+    "test_interrupt",
+    "test_baseexception",
+    "test_exceptions",
+    "test_pickle",
+    "test_dis",
+    "test_code",
+    "test_compile",
+    "test_marshal",
+    "test_importlib",
+    "test_sys_settrace",
+    "test_monitoring",
+    "test_contextlib",
+    "test_contextlib_async",
+    "test_with",
+    "test_generators",
+    "test_coroutines",
+    "test_threading",
+    "test_thread",
+    "test_signal",
+    "test_gc",
+    "test_weakref",
+    "test_capi",
 ]
 
 
