@@ -41,19 +41,19 @@ SUBSET = ["richards", "nbody", "json_loads", "deltablue", "go", "float", "genera
 
 # Microbenchmark script, N (its argument; the 2N run is also made), what it measures.
 WORKLOADS = [
-    ("no_with", 20, "code with no with/finally"),
-    ("with_python_cm", 20, "with on a Python context manager"),
-    ("with_c_lock", 20, "with on a C lock"),
-    ("try_finally", 20, "try/finally"),
-    ("nested_with", 10, "nested with (Python CM, C lock, Python CM)"),
-    ("async_with", 10, "async with"),
-    ("generators", 20, "generator pipeline"),
-    ("coroutines", 10, "coroutines awaiting coroutines"),
-    ("raise_through", 20, "exception raised through with/finally"),
+    ("no_with", 5, "code with no with/finally"),
+    ("with_python_cm", 5, "with on a Python context manager"),
+    ("with_c_lock", 5, "with on a C lock"),
+    ("try_finally", 5, "try/finally"),
+    ("nested_with", 3, "nested with (Python CM, C lock, Python CM)"),
+    ("async_with", 3, "async with"),
+    ("generators", 5, "generator pipeline"),
+    ("coroutines", 3, "coroutines awaiting coroutines"),
+    ("raise_through", 5, "exception raised through with/finally"),
     ("pp_richards", 1, "pyperformance richards, reduced"),
-    ("pp_nbody", 2, "pyperformance nbody, reduced"),
-    ("pp_json_loads", 10, "pyperformance json_loads, reduced"),
-    ("pp_deltablue", 3, "pyperformance deltablue, reduced"),
+    ("pp_nbody", 1, "pyperformance nbody, reduced"),
+    ("pp_json_loads", 5, "pyperformance json_loads, reduced"),
+    ("pp_deltablue", 2, "pyperformance deltablue, reduced"),
     ("pp_go", 2, "pyperformance go, reduced"),
 ]
 
