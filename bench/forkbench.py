@@ -100,6 +100,15 @@ def clean_env(**extra):
     return env
 
 
+def fingerprint(python):
+    """Size, mtime and sha256 of an interpreter binary, to notice a rebuild mid-run."""
+    import hashlib
+    st = os.stat(python)
+    with open(python, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return f"{st.st_size} {int(st.st_mtime)} {digest[:16]}"
+
+
 # --- machine description -------------------------------------------------------------------
 
 def first_line(cmd):
@@ -410,11 +419,12 @@ def phase_deferred(opts, python, upstream, out, build):
     work.mkdir(parents=True, exist_ok=True)
     env = clean_env(PYTHONPYCACHEPREFIX=str(work / "pycache-patched"))
     loops = 20000 if opts.tiny else 100000
+    scopes = ("finally",) if opts.tiny else ("finally", "defer")
     run([python, "-s", HERE / "deferred.py", "--once", "finally,pending", "--loops", "10"],
         env=env)   # warm the bytecode cache
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for scope in ("finally", "defer"):
+        for scope in scopes:
             for variant in ("none", "pending"):
                 for k in (1, 2):
                     f = work / f"deferred-{scope}-{variant}.{k}N.out"
@@ -423,7 +433,7 @@ def phase_deferred(opts, python, upstream, out, build):
                     jobs[(scope, variant, k)] = pool.submit(callgrind_one, python, args, f, env)
         ir = {key: fut.result() for key, fut in jobs.items()}
     res["callgrind"] = []
-    for scope in ("finally", "defer"):
+    for scope in scopes:
         none = ir[(scope, "none", 2)] - ir[(scope, "none", 1)]
         pending = ir[(scope, "pending", 2)] - ir[(scope, "pending", 1)]
         ratio = none / pending
@@ -449,7 +459,13 @@ def report_md(res):
     m = res["machine"]
     lines = [f"# `./fork bench` results ({res['started']})", ""]
     lines += [f"Command: `{res['command']}` (in `{res['cwd']}`), wall time "
-              f"{res['wall_seconds'] / 60:.1f} min.", ""]
+              f"{res['wall_seconds'] / 60:.1f} min; per phase: " + ", ".join(
+                  f"{p} {res[p]['seconds'] / 60:.1f} min" for p in PHASES
+                  if isinstance(res.get(p), dict) and "seconds" in res[p]) + ".", ""]
+    for c in res.get("interpreter_changed", []):
+        lines += [f"**WARNING: the {c['side']} interpreter binary changed during the run "
+                  f"(before phase {c['before_phase'] or 'end'}); figures spanning the "
+                  "change are not comparable.**", ""]
     pp = res.get("pyperformance")
     if pp:
         lines += ["## pyperformance (patched / upstream)", ""]
@@ -563,6 +579,9 @@ def report_md(res):
         lines.append(f"| {who} | `{i['executable']}`: {i['version'].replace('|', '/')} |")
         lines.append(f"| {who} configure / OPT | `{i['config_args'] or '(none)'}` / "
                      f"`{i['opt']}` |")
+        if res.get("interpreter_fingerprints"):
+            lines.append(f"| {who} binary (size mtime sha256) | "
+                         f"{res['interpreter_fingerprints'][who]} |")
     lines += ["", "Chart: [chart.svg](chart.svg). Machine-readable: "
               "[results.json](results.json).", ""]
     return "\n".join(lines)
@@ -687,7 +706,17 @@ def bench(opts, python, upstream, build, command):
     funcs = {"pyperformance": phase_pyperformance, "callgrind": phase_callgrind,
              "latency": phase_latency, "deferred": phase_deferred}
     # Deterministic and quick phases first; pyperformance (timing-sensitive) last.
-    for phase in ["callgrind", "latency", "deferred", "pyperformance"]:
+    prints = {"patched": fingerprint(python), "upstream": fingerprint(upstream)}
+    res["interpreter_fingerprints"] = prints
+    res["interpreter_changed"] = []
+    for phase in ["callgrind", "latency", "deferred", "pyperformance", None]:
+        now = {"patched": fingerprint(python), "upstream": fingerprint(upstream)}
+        for who in now:
+            if now[who] != prints[who]:
+                log(f"WARNING: the {who} interpreter changed (rebuilt?) before phase {phase}")
+                res["interpreter_changed"].append({"side": who, "before_phase": phase,
+                                                   "fingerprint": now[who]})
+                prints[who] = now[who]
         if phase not in phases:
             continue
         log(f"phase {phase}")
