@@ -299,8 +299,9 @@ def cost_breakdown(files, changed="patched", base="upstream"):
     diffs = [(work(changed, fn) - work(base, fn), fn) for fn in names]
     diffs = [d for d in diffs if d[0]]
     diffs.sort(reverse=True)
-    return [{"function": fn, "extra_ir": d} for d, fn in diffs[:12]] + \
-           [{"function": fn, "extra_ir": d} for d, fn in diffs[-3:] if d < 0]
+    top = diffs[:12]
+    rest = [d for d in diffs[12:] if d[0] < 0][-3:]
+    return [{"function": fn, "extra_ir": d} for d, fn in top + rest]
 
 
 def phase_callgrind(opts, python, upstream, out, build):
