@@ -98,10 +98,18 @@ def test_report_and_chart_render_every_section(forkbench):
             {"kind": "sleep", "method": "thread.interrupt", "interpreter": "patched",
              "status": "ok", "verdict": "PASS", "median_ns": 5e4, "p99_ns": 6e4,
              "max_ns": 7e4, "samples_ns": [5e4], "timeouts": 0}]},
-        "deferred": {"status": "ok", "rows": [], "callgrind": []},
+        "deferred": {"status": "ok", "rows": [
+            {"scope": "finally body", "loops": 10, "best_none_ns": 1e6, "best_pending_ns": 1e6,
+             "speed_ratio": 1.0, "verdict": "PASS", "undelivered": 0}],
+            "callgrind": [
+            {"scope": "finally", "loops": 10, "none_ir": 90, "pending_ir": 100,
+             "ir_speed_ratio": 0.9, "verdict": "PASS",
+             "cost_breakdown": [{"function": "interrupt.c:h", "extra_ir": 10}]}]},
     }
     report = forkbench.report_md(res)
     assert "| richards |" in report and "MISS" in report and "`f.c:g`" in report
+    assert "| finally | 10 | 90 | 100 | 0.900 | PASS |" in report
+    assert "`interrupt.c:h`" in report
     svg = forkbench.chart_svg(res)
     root = ET.fromstring(svg)
     texts = "".join(root.itertext())
