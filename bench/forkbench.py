@@ -494,12 +494,12 @@ def report_md(res):
                              f"{'yes' if r['significant'] else 'no'} |")
             g = pp["geomean"]
             w = pp["worst_significant"]
+            limit = TARGETS["pyperformance_worst_significant"]
             lines += ["", f"- Geometric mean: **{g:.4f}** (target ≤ "
                       f"{TARGETS['pyperformance_geomean']}): "
                       f"{'PASS' if g <= TARGETS['pyperformance_geomean'] else 'MISS'}",
                       f"- Slowest significant: {'none' if w is None else f'{w:.3f}'} "
-                      f"(target ≤ {TARGETS['pyperformance_worst_significant']}): "
-                      f"{'PASS' if w is None or w <= TARGETS['pyperformance_worst_significant'] else 'MISS'}",
+                      f"(target ≤ {limit}): {'PASS' if w is None or w <= limit else 'MISS'}",
                       "", "`" + pp["compare_to_command"] + "`:", "", "```",
                       pp["compare_to"].rstrip(), "```"]
         else:
@@ -606,7 +606,8 @@ def chart_svg(res):
     bars = []
     pp = res.get("pyperformance") or {}
     for r in pp.get("rows", []):
-        bars.append((f"pyperf {r['name']}", r["ratio"], TARGETS["pyperformance_worst_significant"]))
+        bars.append((f"pyperf {r['name']}", r["ratio"],
+                     TARGETS["pyperformance_worst_significant"]))
     for r in (res.get("callgrind") or {}).get("rows", []):
         if "ratio" in r:
             bars.append((f"Ir {r['name']}", r["ratio"], r["target"]))
