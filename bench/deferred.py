@@ -1,0 +1,120 @@
+"""Deferred-mode speed: a protected loop with an interrupt pending vs. with none.
+
+Run by the patched interpreter; prints one JSON object on stdout.  The loop runs inside a
+protected scope (a `finally` body, or a `threading.defer_interrupts()` block).  In the
+"pending" variant the thread first posts ThreadInterrupt to itself with ctypes
+PyThreadState_SetAsyncExc, so every eval-breaker check point inside the scope re-tests and
+defers it; it is delivered, and caught, once the scope ends.  The loop body does
+arithmetic and calls a small Python function, so both back edges and function entries
+(RESUME) are check points.  Speed ratio = time(none) / time(pending); >= 0.9 is the target.
+With --once, one loop runs silently, so that forkbench can count its instructions under
+callgrind (deterministic, unlike times on a shared machine).
+"""
+
+import argparse
+import ctypes
+import json
+import sys
+import threading
+import time
+
+ThreadInterrupt = getattr(threading, "ThreadInterrupt", None)
+
+
+def post_to_self():
+    n = ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.get_ident()),
+                                                    ctypes.py_object(ThreadInterrupt))
+    if n != 1:
+        raise RuntimeError(f"PyThreadState_SetAsyncExc returned {n}")
+
+
+def f(x):
+    return x + 1
+
+
+def loop_in_finally(n, pending):
+    try:
+        pass
+    finally:
+        if pending:
+            post_to_self()
+        t0 = time.perf_counter_ns()
+        i = 0
+        acc = 0
+        while i < n:
+            acc = f(acc)
+            i += 1
+        t1 = time.perf_counter_ns()
+    return t1 - t0
+
+
+def loop_in_defer(n, pending):
+    with threading.defer_interrupts():
+        if pending:
+            post_to_self()
+        t0 = time.perf_counter_ns()
+        i = 0
+        acc = 0
+        while i < n:
+            acc = f(acc)
+            i += 1
+        t1 = time.perf_counter_ns()
+    return t1 - t0
+
+
+def one(loop, n, pending):
+    """Run the loop once; return (ns, delivered) where delivered says the interrupt came."""
+    delivered = False
+    ns = None
+    try:
+        ns = loop(n, pending)
+        f(0)   # a check point after the scope
+    except ThreadInterrupt:
+        delivered = True
+    if ns is None:
+        raise RuntimeError("the interrupt was raised inside the protected scope")
+    return ns, delivered
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--loops", type=int, default=200_000)
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--once", metavar="SCOPE,VARIANT",
+                    help="run one loop (finally|defer, none|pending) and print nothing; "
+                    "for instruction counting")
+    args = ap.parse_args()
+    if args.once:
+        scope, variant = args.once.split(",")
+        loop = {"finally": loop_in_finally, "defer": loop_in_defer}[scope]
+        one(loop, 1000, variant == "pending")
+        one(loop, args.loops, variant == "pending")
+        return
+    if ThreadInterrupt is None or not hasattr(threading, "defer_interrupts"):
+        json.dump({"status": "unavailable: no threading.ThreadInterrupt/defer_interrupts",
+                   "rows": []}, sys.stdout)
+        return
+    rows = []
+    for name, loop in [("finally body", loop_in_finally),
+                       ("defer_interrupts()", loop_in_defer)]:
+        print(f"deferred: {name}: {args.repeat} x 2 runs of {args.loops} iterations",
+              file=sys.stderr, flush=True)
+        none, pend, missed = [], [], 0
+        one(loop, args.loops // 10, False)   # warm up (specialization)
+        one(loop, args.loops // 10, True)
+        for _ in range(args.repeat):        # interleaved
+            ns, delivered = one(loop, args.loops, False)
+            none.append(ns)
+            ns, delivered = one(loop, args.loops, True)
+            pend.append(ns)
+            missed += not delivered
+        best_none, best_pend = min(none), min(pend)
+        rows.append({"scope": name, "loops": args.loops, "repeat": args.repeat,
+                     "none_ns": none, "pending_ns": pend, "best_none_ns": best_none,
+                     "best_pending_ns": best_pend, "speed_ratio": best_none / best_pend,
+                     "undelivered": missed})
+    json.dump({"status": "ok", "python": sys.version, "rows": rows}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,799 @@
+"""`./fork bench`: compare the patched interpreter with upstream built with the same flags.
+
+Standard library only.  Phases (all by default):
+
+  pyperformance  pyperformance 1.14.x (installed from PyPI into build/bench-venv) on both
+                 interpreters, interleaved benchmark by benchmark, alternating which goes
+                 first; merged with pyperf, compared with `pyperf compare_to`.
+  callgrind      instruction counts of bench/micro/*.py under valgrind --tool=callgrind.
+                 Each script runs with N and 2N iterations and PYTHONHASHSEED=0; the
+                 difference is the workload without interpreter start-up.
+  latency        bench/latency.py on the patched interpreter (time from interrupt() to the
+                 ThreadInterrupt handler), plus the busy-thread SetAsyncExc row on upstream.
+  deferred       bench/deferred.py: a protected loop with an interrupt pending vs. none.
+
+Outputs in --out: results.json, report.md, chart.svg, bench.log-style progress on stdout.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import tokenize
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+MICRO = HERE / "micro"
+PYPERFORMANCE_REQ = "pyperformance>=1.14,<1.15"
+
+SUBSET = ["richards", "nbody", "json_loads", "deltablue", "go", "float", "generators",
+          "coroutines", "unpack_sequence"]
+
+# Microbenchmark script, N (its argument; the 2N run is also made), what it measures.
+WORKLOADS = [
+    ("no_with", 5, "code with no with/finally"),
+    ("with_python_cm", 5, "with on a Python context manager"),
+    ("with_c_lock", 5, "with on a C lock"),
+    ("try_finally", 5, "try/finally"),
+    ("nested_with", 3, "nested with (Python CM, C lock, Python CM)"),
+    ("async_with", 3, "async with"),
+    ("generators", 5, "generator pipeline"),
+    ("coroutines", 3, "coroutines awaiting coroutines"),
+    ("raise_through", 5, "exception raised through with/finally"),
+    ("pp_richards", 1, "pyperformance richards, reduced"),
+    ("pp_nbody", 1, "pyperformance nbody, reduced"),
+    ("pp_json_loads", 5, "pyperformance json_loads, reduced"),
+    ("pp_deltablue", 2, "pyperformance deltablue, reduced"),
+    ("pp_go", 2, "pyperformance go, reduced"),
+]
+
+TARGETS = {
+    "pyperformance_geomean": 1.005,
+    "pyperformance_worst_significant": 1.02,
+    "callgrind": 1.01,
+    "callgrind_plain": 1.001,
+    "latency_median_ms": 0.2,
+    "latency_p99_ms": 2.0,
+    "latency_max_ms": 20.0,
+    "deferred_speed": 0.9,
+}
+
+PHASES = ["pyperformance", "callgrind", "latency", "deferred"]
+
+
+def log(msg):
+    print(f"bench: {msg}", flush=True)
+
+
+def show(cmd, cwd=None):
+    where = f"(cd {shlex.quote(str(cwd))} && " if cwd else ""
+    print(f"+ {where}{shlex.join(str(c) for c in cmd)}{')' if cwd else ''}", flush=True)
+
+
+def run(cmd, capture=True, check=True, env=None, cwd=None, quiet=False, timeout=None):
+    if not quiet:
+        show(cmd, cwd)
+    res = subprocess.run([str(c) for c in cmd], capture_output=capture, text=True, env=env,
+                         cwd=cwd, timeout=timeout)
+    if check and res.returncode != 0:
+        err = (res.stderr or "")[-3000:] if capture else ""
+        raise RuntimeError(f"command failed ({res.returncode}): "
+                           f"{shlex.join(map(str, cmd))}\n{err}")
+    return res
+
+
+def clean_env(**extra):
+    """The environment for measured processes: no PYTHON* variables, fixed hash seed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    env.update(extra)
+    return env
+
+
+def fingerprint(python):
+    """Size, mtime and sha256 of an interpreter binary, to notice a rebuild mid-run."""
+    import hashlib
+    st = os.stat(python)
+    with open(python, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return f"{st.st_size} {int(st.st_mtime)} {digest[:16]}"
+
+
+# --- machine description -------------------------------------------------------------------
+
+def first_line(cmd):
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        return (res.stdout or res.stderr).strip().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def interpreter_info(python):
+    code = ("import json, sys, sysconfig; print(json.dumps({'version': sys.version, "
+            "'executable': sys.executable, 'config_args': sysconfig.get_config_var("
+            "'CONFIG_ARGS'), 'cc': sysconfig.get_config_var('CC'), 'opt': "
+            "sysconfig.get_config_var('OPT'), 'cflags': sysconfig.get_config_var('CFLAGS')}))")
+    return json.loads(run([python, "-c", code], quiet=True, env=clean_env()).stdout)
+
+
+def machine(python, upstream):
+    cpu = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split(":")[1].strip()
+    except (OSError, IndexError):
+        mem = None
+    return {
+        "cpu": cpu or platform.processor(), "cores": os.cpu_count(), "memory": mem,
+        "kernel": platform.release(), "system": platform.platform(),
+        "compiler": first_line(["cc", "--version"]),
+        "valgrind": first_line(["valgrind", "--version"]) if shutil.which("valgrind") else None,
+        "loadavg_start": os.getloadavg(),
+        "host_python": sys.version.split()[0],
+        "patched": interpreter_info(python), "upstream": interpreter_info(upstream),
+    }
+
+
+# --- pyperformance -------------------------------------------------------------------------
+
+def ensure_pyperformance(build):
+    venv = build / "bench-venv"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        run([sys.executable, "-m", "venv", venv], capture=False)
+    if run([py, "-c", "import pyperformance, pyperf"], check=False, quiet=True).returncode:
+        run([py, "-m", "pip", "install", "--quiet", PYPERFORMANCE_REQ], capture=False)
+    return py
+
+
+def helper(venv_py, *args):
+    return json.loads(run([venv_py, HERE / "pyperf_helper.py", *args], quiet=True).stdout)
+
+
+def phase_pyperformance(opts, python, upstream, out, build):
+    venv_py = ensure_pyperformance(build)
+    version = run([venv_py, "-c", "import pyperformance; print(pyperformance.__version__)"],
+                  quiet=True).stdout.strip()
+    selection = ",".join(opts.benchmarks) if opts.benchmarks else (
+        ",".join(SUBSET) if opts.subset else "default")
+    benches = helper(venv_py, "list", selection)
+    work = out / "pyperformance"
+    work.mkdir(parents=True, exist_ok=True)
+    tag = re.sub(r"[^a-z0-9]+", "-", selection)[:40] if selection != "default" else "default"
+    sides = {"upstream": upstream, "patched": python}
+    venvs = {}
+    for who, py in sides.items():
+        venv = build / "bench" / f"venv-{who}-{tag}"
+        stamp = venv / ".forkbench-ok"
+        if not stamp.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            log(f"pyperformance: creating the {who} venv for {len(benches)} benchmarks")
+            run([venv_py.parent / "pyperformance", "venv", "create", "--venv", venv,
+                 "--python", py, "-b", ",".join(b["name"] for b in benches)], capture=False)
+            stamp.write_text(selection + "\n")
+        venvs[who] = venv / "bin" / "python"
+    pyperf_opts = (["--debug-single-value"] if opts.tiny else
+                   ["--fast"] if opts.subset else [])
+    files = {who: [] for who in sides}
+    failed = []
+    for i, b in enumerate(benches):
+        order = list(sides) if i % 2 == 0 else list(sides)[::-1]
+        for who in order:
+            dest = work / f"{who}-{b['name']}.json"
+            dest.unlink(missing_ok=True)
+            log(f"pyperformance [{i + 1}/{len(benches)}] {b['name']} on {who}")
+            cmd = [venvs[who], "-u", b["runscript"], *b["extra_opts"], *pyperf_opts,
+                   "--output", dest, "--inherit-environ", "PYPERFORMANCE_RUNID"]
+            start = time.monotonic()
+            res = run(cmd, check=False, env=dict(os.environ, PYPERFORMANCE_RUNID=f"{who}-{i}"))
+            if res.returncode != 0 or not dest.exists():
+                failed.append({"name": b["name"], "side": who, "rc": res.returncode,
+                               "stderr": res.stderr[-2000:]})
+                log(f"  FAILED (exit {res.returncode})")
+                continue
+            files[who].append(dest)
+            log(f"  done in {time.monotonic() - start:.0f}s")
+    merged = {}
+    for who in sides:
+        merged[who] = work / f"{who}.json"
+        if files[who]:
+            helper_args = ["merge", merged[who], *files[who]]
+            run([venv_py, HERE / "pyperf_helper.py", *helper_args], quiet=True)
+    result = {"pyperformance": version, "selection": selection, "pyperf_opts": pyperf_opts,
+              "failed": failed, "rows": [], "compare_to": None}
+    if not (files["upstream"] and files["patched"]):
+        result["status"] = "no results"
+        return result
+    cmp = helper(venv_py, "compare", merged["upstream"], merged["patched"])
+    result["pyperf"] = cmp["pyperf"]
+    result["rows"] = cmp["rows"]
+    ratios = [r["ratio"] for r in cmp["rows"]]
+    result["geomean"] = math.exp(sum(map(math.log, ratios)) / len(ratios))
+    sig = [r["ratio"] for r in cmp["rows"] if r["significant"]]
+    result["worst_significant"] = max(sig) if sig else None
+    cmd = [venv_py, "-m", "pyperf", "compare_to", "--table", merged["upstream"],
+           merged["patched"]]
+    result["compare_to_command"] = shlex.join(map(str, cmd))
+    result["compare_to"] = run(cmd, check=False).stdout
+    print(result["compare_to"], flush=True)
+    result["status"] = "ok"
+    return result
+
+
+# --- callgrind -----------------------------------------------------------------------------
+
+def has_with_or_finally(path):
+    with open(path, "rb") as f:
+        return any(t.type == tokenize.NAME and t.string in ("with", "finally")
+                   for t in tokenize.tokenize(f.readline))
+
+
+def pyperformance_benchmarks_dir(build):
+    sp = list((build / "bench-venv" / "lib").glob(
+        "python3*/site-packages/pyperformance/data-files/benchmarks"))
+    return sp[0] if sp else None
+
+
+def callgrind_total(path):
+    total = None
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                total = int(line.split()[1])
+    if total is None:
+        raise RuntimeError(f"no totals in {path}")
+    return total
+
+
+def callgrind_one(python, args, outfile, env):
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outfile}",
+           python, "-s", *args]
+    res = run(cmd, check=False, env=env)
+    if res.returncode != 0:
+        raise RuntimeError(f"{shlex.join(map(str, cmd))} failed:\n{res.stderr[-2000:]}")
+    return callgrind_total(outfile)
+
+
+def annotate(outfile):
+    """Exclusive Ir per function from callgrind_annotate."""
+    res = run(["callgrind_annotate", "--inclusive=no", "--threshold=100", outfile],
+              check=False, quiet=True)
+    funcs = {}
+    for line in res.stdout.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*)$", line)
+        if not m or ":" not in m.group(2) or m.group(2).startswith(("=>", "<", "*")):
+            continue
+        # "path/file.c:function [object]": the two source trees have different paths.
+        where = re.sub(r"\s*\[.*\]$", "", m.group(2).strip())
+        path, _, func = where.rpartition(":")
+        name = f"{os.path.basename(path)}:{func}"
+        funcs[name] = funcs.get(name, 0) + int(m.group(1).replace(",", ""))
+    return funcs
+
+
+def cost_breakdown(files, changed="patched", base="upstream"):
+    """Per-function (changed 2N - N) - (base 2N - N), the largest increases first."""
+    a = {k: annotate(v) for k, v in files.items()}
+
+    def work(side, fn):
+        return a[(side, 2)].get(fn, 0) - a[(side, 1)].get(fn, 0)
+
+    names = set().union(*a.values())
+    diffs = [(work(changed, fn) - work(base, fn), fn) for fn in names]
+    diffs = [d for d in diffs if d[0]]
+    diffs.sort(reverse=True)
+    top = diffs[:12]
+    rest = [d for d in diffs[12:] if d[0] < 0][-3:]
+    return [{"function": fn, "extra_ir": d} for d, fn in top + rest]
+
+
+def phase_callgrind(opts, python, upstream, out, build):
+    if not shutil.which("valgrind"):
+        if os.geteuid() == 0 and shutil.which("apt-get"):
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            if run(["apt-get", "install", "-y", "valgrind"], env=env, check=False,
+                   capture=False).returncode:
+                run(["apt-get", "update"], env=env, capture=False)
+                run(["apt-get", "install", "-y", "valgrind"], env=env, capture=False)
+        if not shutil.which("valgrind"):
+            return {"status": "unavailable: valgrind is not installed", "rows": []}
+    bmdir = pyperformance_benchmarks_dir(build)
+    work = out / "callgrind"
+    work.mkdir(parents=True, exist_ok=True)
+    # Each interpreter gets its own bytecode cache (they share the cpython-313 cache tag
+    # but not the magic number), warmed before measuring, so no measured run compiles.
+    envs = {who: clean_env(PYTHONPYCACHEPREFIX=str(work / f"pycache-{who}"),
+                           **({"FORKBENCH_PYPERFORMANCE_BENCHMARKS": str(bmdir)}
+                              if bmdir else {}))
+            for who in ("upstream", "patched")}
+    workloads = [w for w in WORKLOADS if not opts.micro or w[0] in opts.micro]
+    rows, jobs = [], {}
+    sides = {"upstream": upstream, "patched": python}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for name, n, what in workloads:
+            script = MICRO / f"{name}.py"
+            if name.startswith("pp_"):
+                src = bmdir / f"bm_{name[3:]}" / "run_benchmark.py" if bmdir else None
+                if not src:
+                    rows.append({"name": name, "what": what,
+                                 "status": "unavailable: pyperformance is not installed"})
+                    continue
+            else:
+                src = script
+            n = 1 if opts.tiny and not name.startswith("pp_") else n
+            plain = not has_with_or_finally(src)
+            row = {"name": name, "what": what, "n": n, "plain": plain,
+                   "target": TARGETS["callgrind_plain" if plain else "callgrind"]}
+            rows.append(row)
+            for who, py in sides.items():
+                # Warm the bytecode cache natively (the 1N run imports what 2N does).
+                if run([py, "-s", script, n], env=envs[who], check=False).returncode:
+                    row["status"] = f"error: {name} failed to run on {who}"
+                    break
+                for k in (1, 2):
+                    f = work / f"{name}.{who}.{k}N.out"
+                    jobs[(name, who, k)] = (pool.submit(callgrind_one, py, [script, n * k],
+                                                        f, envs[who]), f)
+        by_name = {r["name"]: r for r in rows}
+        for (name, who, k), (fut, f) in jobs.items():
+            try:
+                by_name[name][f"{who}_{k}N"] = fut.result()
+            except RuntimeError as e:
+                by_name[name]["status"] = f"error: {e}"
+                log(f"callgrind {name} {who} {k}N: error")
+                continue
+            log(f"callgrind {name} {who} {k}N: {by_name[name][f'{who}_{k}N']:,} Ir")
+    for r in rows:
+        if "status" in r:
+            continue
+        r["upstream_ir"] = r["upstream_2N"] - r["upstream_1N"]
+        r["patched_ir"] = r["patched_2N"] - r["patched_1N"]
+        r["ratio"] = r["patched_ir"] / r["upstream_ir"]
+        r["status"] = "PASS" if r["ratio"] <= r["target"] else "MISS"
+        if r["status"] == "MISS" and shutil.which("callgrind_annotate"):
+            files = {(who, k): work / f"{r['name']}.{who}.{k}N.out"
+                     for who in sides for k in (1, 2)}
+            r["cost_breakdown"] = cost_breakdown(files)
+    return {"status": "ok", "rows": rows, "hashseed": 0,
+            "method": "Ir(2N) - Ir(N) for each interpreter (bytecode caches warmed first); "
+                      "ratio patched/upstream"}
+
+
+# --- latency and deferred ------------------------------------------------------------------
+
+def run_json_script(python, script, args):
+    cmd = [python, "-s", HERE / script, *args]
+    show(cmd)
+    res = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=None,
+                         text=True, env=clean_env(), timeout=1800)
+    if res.returncode != 0:
+        raise RuntimeError(f"{script} failed with exit code {res.returncode}")
+    return json.loads(res.stdout)
+
+
+def phase_latency(opts, python, upstream, out, build):
+    trials = 20 if opts.tiny else 200
+    args = ["--trials", str(trials)]
+    if opts.tiny:
+        args += ["--kinds", "busy,sleep,lock_acquire"]
+    res = run_json_script(python, "latency.py", args)
+    for r in res["rows"]:
+        r["interpreter"] = "patched"
+    ref = run_json_script(upstream, "latency.py", ["--trials", str(trials), "--kinds", "busy"])
+    rows = res["rows"] + [dict(r, interpreter="upstream") for r in ref["rows"]
+                          if r["method"] == "setasyncexc"]
+    for r in rows:
+        if "median_ns" not in r:
+            r["verdict"] = "n/a"
+            continue
+        ok = (r["median_ns"] <= TARGETS["latency_median_ms"] * 1e6 and
+              r["p99_ns"] <= TARGETS["latency_p99_ms"] * 1e6 and
+              r["max_ns"] <= TARGETS["latency_max_ms"] * 1e6 and not r["timeouts"])
+        r["verdict"] = "PASS" if ok else "MISS"
+    return {"status": "ok", "trials": trials,
+            "has_thread_interrupt": res["has_thread_interrupt"], "rows": rows}
+
+
+def phase_deferred(opts, python, upstream, out, build):
+    args = ["--loops", "20000", "--repeat", "3"] if opts.tiny else []
+    res = run_json_script(python, "deferred.py", args)
+    for r in res.get("rows", []):
+        r["verdict"] = "PASS" if r["speed_ratio"] >= TARGETS["deferred_speed"] else "MISS"
+    if not res.get("rows") or not shutil.which("valgrind") or opts.tiny:
+        return res
+    # The same loops' instruction counts: deterministic where the times above are not.
+    work = out / "callgrind"
+    work.mkdir(parents=True, exist_ok=True)
+    env = clean_env(PYTHONPYCACHEPREFIX=str(work / "pycache-patched"))
+    loops = 100000
+    scopes = ("finally", "defer")
+    run([python, "-s", HERE / "deferred.py", "--once", "finally,pending", "--loops", "10"],
+        env=env)   # warm the bytecode cache
+    jobs = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for scope in scopes:
+            for variant in ("none", "pending"):
+                for k in (1, 2):
+                    f = work / f"deferred-{scope}-{variant}.{k}N.out"
+                    args = [HERE / "deferred.py", "--once", f"{scope},{variant}",
+                            "--loops", str(loops * k)]
+                    jobs[(scope, variant, k)] = pool.submit(callgrind_one, python, args, f, env)
+        ir = {key: fut.result() for key, fut in jobs.items()}
+    res["callgrind"] = []
+    for scope in scopes:
+        none = ir[(scope, "none", 2)] - ir[(scope, "none", 1)]
+        pending = ir[(scope, "pending", 2)] - ir[(scope, "pending", 1)]
+        ratio = none / pending
+        log(f"deferred {scope}: {none:,} Ir with none pending, {pending:,} with one pending")
+        row = {"scope": scope, "loops": loops, "none_ir": none, "pending_ir": pending,
+               "ir_speed_ratio": ratio,
+               "verdict": "PASS" if ratio >= TARGETS["deferred_speed"] else "MISS"}
+        if row["verdict"] == "MISS" and shutil.which("callgrind_annotate"):
+            files = {(v, k): work / f"deferred-{scope}-{v}.{k}N.out"
+                     for v in ("none", "pending") for k in (1, 2)}
+            row["cost_breakdown"] = cost_breakdown(files, "pending", "none")
+        res["callgrind"].append(row)
+    return res
+
+
+# --- report --------------------------------------------------------------------------------
+
+def ms(ns):
+    return "-" if ns is None else f"{ns / 1e6:.3f}"
+
+
+def report_md(res):
+    m = res["machine"]
+    lines = [f"# `./fork bench` results ({res['started']})", ""]
+    lines += [f"Command: `{res['command']}` (in `{res['cwd']}`), wall time "
+              f"{res['wall_seconds'] / 60:.1f} min; per phase: " + ", ".join(
+                  f"{p} {res[p]['seconds'] / 60:.1f} min" for p in PHASES
+                  if isinstance(res.get(p), dict) and "seconds" in res[p]) + ".", ""]
+    load = max(m["loadavg_start"][0], m.get("loadavg_end", (0,))[0])
+    if load > (m.get("cores") or 1):
+        lines += [f"**Note: the load average reached {load:.1f} on {m.get('cores')} cores "
+                  "during this run (other processes were running). Time-based figures "
+                  "(pyperformance, latency, deferred-mode times) mostly measure that "
+                  "contention and cannot resolve the targets here; the callgrind "
+                  "instruction counts are unaffected.**", ""]
+    for c in res.get("interpreter_changed", []):
+        lines += [f"**WARNING: the {c['side']} interpreter binary changed during the run "
+                  f"(before phase {c['before_phase'] or 'end'}); figures spanning the "
+                  "change are not comparable.**", ""]
+    pp = res.get("pyperformance")
+    if pp:
+        lines += ["## pyperformance (patched / upstream)", ""]
+        if pp.get("rows"):
+            lines += [f"pyperformance {pp['pyperformance']}, pyperf {pp.get('pyperf')}, "
+                      f"options `{' '.join(pp['pyperf_opts']) or '(default)'}`, "
+                      "benchmarks interleaved (upstream and patched alternately, "
+                      "alternating which goes first).", "",
+                      "| benchmark | upstream | patched | ratio | significant |",
+                      "|---|---:|---:|---:|---|"]
+            for r in pp["rows"]:
+                lines.append(f"| {r['name']} | {r['base_mean'] * 1e3:.2f} ms ± "
+                             f"{r['base_stdev'] * 1e3:.2f} | {r['changed_mean'] * 1e3:.2f} ms "
+                             f"± {r['changed_stdev'] * 1e3:.2f} | {r['ratio']:.3f} | "
+                             f"{'yes' if r['significant'] else 'no'} |")
+            g = pp["geomean"]
+            w = pp["worst_significant"]
+            limit = TARGETS["pyperformance_worst_significant"]
+            lines += ["", f"- Geometric mean: **{g:.4f}** (target ≤ "
+                      f"{TARGETS['pyperformance_geomean']}): "
+                      f"{'PASS' if g <= TARGETS['pyperformance_geomean'] else 'MISS'}",
+                      f"- Slowest significant: {'none' if w is None else f'{w:.3f}'} "
+                      f"(target ≤ {limit}): {'PASS' if w is None or w <= limit else 'MISS'}",
+                      "", "`" + pp["compare_to_command"] + "`:", "", "```",
+                      pp["compare_to"].rstrip(), "```"]
+        else:
+            lines.append(f"Status: {pp.get('status')}")
+        for f in pp.get("failed", []):
+            lines.append(f"- FAILED: {f['name']} on {f['side']} (exit {f['rc']})")
+        lines.append("")
+    cg = res.get("callgrind")
+    if cg:
+        lines += ["## Instruction counts (callgrind, patched / upstream)", ""]
+        if cg["rows"]:
+            lines += [f"Method: {cg['method']}; PYTHONHASHSEED=0. Target ≤ "
+                      f"{TARGETS['callgrind']}, ≤ {TARGETS['callgrind_plain']} where the "
+                      "workload's source has no `with`/`finally` (marked plain).", "",
+                      "| workload | what | N | upstream Ir | patched Ir | ratio | target | |",
+                      "|---|---|---:|---:|---:|---:|---:|---|"]
+            for r in cg["rows"]:
+                if "ratio" in r:
+                    lines.append(f"| {r['name']} | {r['what']}{' (plain)' if r['plain'] else ''}"
+                                 f" | {r['n']} | {r['upstream_ir']:,} | {r['patched_ir']:,} | "
+                                 f"{r['ratio']:.4f} | {r['target']} | {r['status']} |")
+                else:
+                    lines.append(f"| {r['name']} | {r['what']} | | | | | | {r['status']} |")
+            for r in cg["rows"]:
+                if r.get("cost_breakdown"):
+                    lines += ["", f"Where {r['name']}'s extra instructions are (exclusive Ir "
+                              "per function, patched minus upstream, workload only):", "",
+                              "| function | extra Ir |", "|---|---:|"]
+                    lines += [f"| `{c['function']}` | {c['extra_ir']:,} |"
+                              for c in r["cost_breakdown"]]
+        else:
+            lines.append(f"Status: {cg['status']}")
+        lines.append("")
+    lat = res.get("latency")
+    if lat:
+        lines += ["## Interrupt latency (post → ThreadInterrupt handler)", "",
+                  f"{lat['trials']} trials per row; targets: median ≤ "
+                  f"{TARGETS['latency_median_ms']} ms, p99 ≤ {TARGETS['latency_p99_ms']} ms, "
+                  f"max ≤ {TARGETS['latency_max_ms']} ms.", "",
+                  "| target thread | posted with | interpreter | median ms | p99 ms | max ms "
+                  "| status | |", "|---|---|---|---:|---:|---:|---|---|"]
+        for r in lat["rows"]:
+            lines.append(f"| {r['kind']} | {r['method']} | {r['interpreter']} | "
+                         f"{ms(r.get('median_ns'))} | {ms(r.get('p99_ns'))} | "
+                         f"{ms(r.get('max_ns'))} | {r['status']} | {r['verdict']} |")
+        lines += ["", "`setasyncexc` rows post with ctypes `PyThreadState_SetAsyncExc`, which "
+                  "reaches a thread running Python code only; they are a reference, not the "
+                  "PEP's API.", ""]
+    d = res.get("deferred")
+    if d:
+        lines += ["## Deferred mode (protected loop, interrupt pending vs none)", ""]
+        if d.get("rows"):
+            lines += ["| scope | loop iterations | best, none (ms) | best, pending (ms) | "
+                      "speed ratio | target | | undelivered |",
+                      "|---|---:|---:|---:|---:|---:|---|---:|"]
+            for r in d["rows"]:
+                lines.append(f"| {r['scope']} | {r['loops']:,} | {ms(r['best_none_ns'])} | "
+                             f"{ms(r['best_pending_ns'])} | {r['speed_ratio']:.3f} | ≥ "
+                             f"{TARGETS['deferred_speed']} | {r['verdict']} | "
+                             f"{r['undelivered']} |")
+            lines += ["", "Times are the best of interleaved runs on a shared machine. The "
+                      "same loops' instruction counts (callgrind, Ir(2L) - Ir(L)), "
+                      "deterministic:", "",
+                      "| scope | loop iterations | Ir, none | Ir, pending | speed ratio "
+                      "(Ir none / Ir pending) | |", "|---|---:|---:|---:|---:|---|"]
+            for r in d.get("callgrind", []):
+                lines.append(f"| {r['scope']} | {r['loops']:,} | {r['none_ir']:,} | "
+                             f"{r['pending_ir']:,} | {r['ir_speed_ratio']:.3f} | "
+                             f"{r['verdict']} |")
+            for r in d.get("callgrind", []):
+                if r.get("cost_breakdown"):
+                    lines += ["", f"Where the {r['scope']} loop's extra instructions with an "
+                              "interrupt pending are (exclusive Ir per function, pending "
+                              "minus none, loop only):", "", "| function | extra Ir |",
+                              "|---|---:|"]
+                    lines += [f"| `{c['function']}` | {c['extra_ir']:,} |"
+                              for c in r["cost_breakdown"]]
+        else:
+            lines.append(f"Status: {d.get('status')}")
+        lines.append("")
+    lines += ["## Machine", "", "| | |", "|---|---|"]
+    for k in ("cpu", "cores", "memory", "kernel", "system", "compiler", "valgrind",
+              "host_python"):
+        lines.append(f"| {k} | {m.get(k)} |")
+    lines.append(f"| load average (start → end) | {m['loadavg_start']} → {m['loadavg_end']} |")
+    for who in ("upstream", "patched"):
+        i = m[who]
+        lines.append(f"| {who} | `{i['executable']}`: {i['version'].replace('|', '/')} |")
+        lines.append(f"| {who} configure / OPT | `{i['config_args'] or '(none)'}` / "
+                     f"`{i['opt']}` |")
+        if res.get("interpreter_fingerprints"):
+            lines.append(f"| {who} binary (size mtime sha256) | "
+                         f"{res['interpreter_fingerprints'][who]} |")
+    lines += ["", "Chart: [chart.svg](chart.svg). Machine-readable: "
+              "[results.json](results.json).", ""]
+    return "\n".join(lines)
+
+
+def esc(s):
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chart_svg(res):
+    bars = []
+    pp = res.get("pyperformance") or {}
+    for r in pp.get("rows", []):
+        bars.append((f"pyperf {r['name']}", r["ratio"],
+                     TARGETS["pyperformance_worst_significant"]))
+    for r in (res.get("callgrind") or {}).get("rows", []):
+        if "ratio" in r:
+            bars.append((f"Ir {r['name']}", r["ratio"], r["target"]))
+    lat = [r for r in (res.get("latency") or {}).get("rows", []) if r.get("samples_ns")]
+    W, left, right = 900, 220, 40
+    row_h = 18
+    h1 = 50 + row_h * max(len(bars), 1) + 30
+    h2 = 50 + 24 * max(len(lat), 1) + 40
+    H = h1 + h2
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
+           f'font-family="sans-serif" font-size="11">',
+           f'<rect width="{W}" height="{H}" fill="white"/>',
+           f'<text x="10" y="20" font-size="14">patched / upstream ratio '
+           f'(pyperformance time, callgrind instructions); dashed: target</text>']
+    lo, hi = 0.9, 1.1
+    if bars:
+        lo = min(lo, min(b[1] for b in bars) - 0.01)
+        hi = max(hi, max(b[1] for b in bars) + 0.01)
+    plot_w = W - left - right
+
+    def x(v):
+        return left + (v - lo) / (hi - lo) * plot_w
+
+    top = 40
+    for t in [lo + (hi - lo) * i / 8 for i in range(9)]:
+        out.append(f'<line x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" '
+                   f'y2="{top + row_h * len(bars)}" stroke="#eee"/>')
+        out.append(f'<text x="{x(t):.1f}" y="{top + row_h * len(bars) + 14}" '
+                   f'text-anchor="middle">{t:.3f}</text>')
+    out.append(f'<line x1="{x(1):.1f}" y1="{top}" x2="{x(1):.1f}" '
+               f'y2="{top + row_h * len(bars)}" stroke="black"/>')
+    for i, (label, v, target) in enumerate(bars):
+        y = top + i * row_h
+        color = "#c0392b" if v > target else "#2e86c1"
+        x0, x1 = sorted((x(1), x(v)))
+        out.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">{esc(label)}</text>')
+        out.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 1):.1f}" '
+                   f'height="{row_h - 6}" fill="{color}"/>')
+        out.append(f'<line x1="{x(target):.1f}" y1="{y + 1}" x2="{x(target):.1f}" '
+                   f'y2="{y + row_h - 1}" stroke="#555" stroke-dasharray="2,2"/>')
+        out.append(f'<text x="{max(x1, x0) + 4:.1f}" y="{y + 12}">{v:.4f}</text>')
+    # Latency distributions on a log axis, 1 us .. 1 s.
+    y0 = h1
+    out.append(f'<text x="10" y="{y0 + 20}" font-size="14">interrupt latency (log scale): '
+               f'samples, median (black), p99 (orange); dashed: 0.2 ms / 2 ms / 20 ms</text>')
+    llo, lhi = 3.0, 9.0
+
+    def lx(ns):
+        return left + (math.log10(max(ns, 1e3)) - llo) / (lhi - llo) * plot_w
+
+    top = y0 + 40
+    bottom = top + 24 * len(lat)
+    for e, label in [(3, "1 µs"), (4, "10 µs"), (5, "100 µs"), (6, "1 ms"), (7, "10 ms"),
+                     (8, "100 ms"), (9, "1 s")]:
+        out.append(f'<line x1="{lx(10 ** e):.1f}" y1="{top}" x2="{lx(10 ** e):.1f}" '
+                   f'y2="{bottom}" stroke="#eee"/>')
+        out.append(f'<text x="{lx(10 ** e):.1f}" y="{bottom + 14}" '
+                   f'text-anchor="middle">{label}</text>')
+    for limit in (2e5, 2e6, 2e7):
+        out.append(f'<line x1="{lx(limit):.1f}" y1="{top}" x2="{lx(limit):.1f}" '
+                   f'y2="{bottom}" stroke="#999" stroke-dasharray="3,3"/>')
+    for i, r in enumerate(lat):
+        y = top + i * 24 + 12
+        out.append(f'<text x="{left - 6}" y="{y + 4}" text-anchor="end">'
+                   f'{esc(r["kind"])} ({esc(r["method"])}, {esc(r["interpreter"])})</text>')
+        for s in r["samples_ns"]:
+            out.append(f'<line x1="{lx(s):.1f}" y1="{y - 6}" x2="{lx(s):.1f}" y2="{y + 6}" '
+                       f'stroke="#2e86c1" stroke-opacity="0.3"/>')
+        for key, color in (("median_ns", "black"), ("p99_ns", "#e67e22")):
+            out.append(f'<line x1="{lx(r[key]):.1f}" y1="{y - 9}" x2="{lx(r[key]):.1f}" '
+                       f'y2="{y + 9}" stroke="{color}" stroke-width="2"/>')
+    if not lat:
+        out.append(f'<text x="{left}" y="{top + 12}">no latency samples</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+# --- driver --------------------------------------------------------------------------------
+
+def add_arguments(p):
+    p.add_argument("--subset", action="store_true",
+                   help=f"pyperformance: only {', '.join(SUBSET)}, with pyperf --fast")
+    p.add_argument("--out", help="output directory (default: build/bench/results-TIMESTAMP)")
+    p.add_argument("--phases", default=",".join(PHASES),
+                   help=f"comma-separated subset of {','.join(PHASES)}")
+    p.add_argument("--benchmarks", type=lambda s: s.split(","),
+                   help="pyperformance benchmarks to run (overrides --subset's list)")
+    p.add_argument("--micro", type=lambda s: s.split(","),
+                   help="callgrind workloads to run (default: all): "
+                   + ",".join(w[0] for w in WORKLOADS))
+    p.add_argument("--tiny", action="store_true",
+                   help="smallest sizes and no deferred-mode instruction counts, for testing "
+                   "the tool (figures are meaningless)")
+
+
+def bench(opts, python, upstream, build, command):
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.monotonic()
+    out = Path(opts.out or build / "bench" / f"results-{started:%Y%m%d-%H%M%S}").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    phases = opts.phases.split(",")
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        raise SystemExit(f"bench: unknown phases {', '.join(sorted(unknown))}")
+    log(f"patched {python}, upstream {upstream}, output {out}")
+    res = {"started": started.isoformat(timespec="seconds"), "command": command,
+           "cwd": os.getcwd(), "subset": opts.subset, "tiny": opts.tiny, "targets": TARGETS,
+           "machine": machine(python, upstream)}
+    funcs = {"pyperformance": phase_pyperformance, "callgrind": phase_callgrind,
+             "latency": phase_latency, "deferred": phase_deferred}
+    # Deterministic and quick phases first; pyperformance (timing-sensitive) last.
+    prints = {"patched": fingerprint(python), "upstream": fingerprint(upstream)}
+    res["interpreter_fingerprints"] = prints
+    res["interpreter_changed"] = []
+    for phase in ["callgrind", "latency", "deferred", "pyperformance", None]:
+        now = {"patched": fingerprint(python), "upstream": fingerprint(upstream)}
+        for who in now:
+            if now[who] != prints[who]:
+                log(f"WARNING: the {who} interpreter changed (rebuilt?) before phase {phase}")
+                res["interpreter_changed"].append({"side": who, "before_phase": phase,
+                                                   "fingerprint": now[who]})
+                prints[who] = now[who]
+        if phase not in phases:
+            continue
+        log(f"phase {phase}")
+        p0 = time.monotonic()
+        try:
+            res[phase] = funcs[phase](opts, python, upstream, out, build)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired, ValueError) as e:
+            log(f"phase {phase} failed: {e}")
+            res[phase] = {"status": f"error: {e}", "rows": []}
+        res[phase]["seconds"] = round(time.monotonic() - p0, 1)
+        log(f"phase {phase} done in {res[phase]['seconds']:.0f}s")
+    res["machine"]["loadavg_end"] = os.getloadavg()
+    res["wall_seconds"] = round(time.monotonic() - t0, 1)
+    (out / "results.json").write_text(json.dumps(res, indent=1) + "\n")
+    render(out)
+    summarize(res)
+    log(f"wrote {out / 'results.json'}, {out / 'report.md'}, {out / 'chart.svg'} "
+        f"in {res['wall_seconds'] / 60:.1f} min")
+    return res
+
+
+def render(out):
+    """Write report.md and chart.svg from out/results.json (also to redo them alone)."""
+    res = json.loads((Path(out) / "results.json").read_text())
+    (Path(out) / "report.md").write_text(report_md(res))
+    (Path(out) / "chart.svg").write_text(chart_svg(res))
+
+
+def summarize(res):
+    pp = res.get("pyperformance") or {}
+    if pp.get("rows"):
+        w = pp["worst_significant"]
+        log(f"pyperformance geometric mean {pp['geomean']:.4f}, slowest significant "
+            f"{'none' if w is None else f'{w:.3f}'}")
+    for r in (res.get("callgrind") or {}).get("rows", []):
+        if "ratio" in r:
+            log(f"callgrind {r['name']:16} {r['ratio']:.4f} (target {r['target']}) "
+                f"{r['status']}")
+        else:
+            log(f"callgrind {r['name']:16} {r['status']}")
+    for r in (res.get("latency") or {}).get("rows", []):
+        log(f"latency {r['kind']:15} {r['method']:16} {r['interpreter']:8} median "
+            f"{ms(r.get('median_ns'))} p99 {ms(r.get('p99_ns'))} max {ms(r.get('max_ns'))} ms"
+            f" {r['status']} {r['verdict']}")
+    d = res.get("deferred") or {}
+    for r in d.get("rows", []):
+        log(f"deferred {r['scope']:20} speed ratio {r['speed_ratio']:.3f} {r['verdict']}")
+    for r in d.get("callgrind", []):
+        log(f"deferred {r['scope']:20} instruction speed ratio {r['ir_speed_ratio']:.3f} "
+            f"{r['verdict']}")
+    if d and not d.get("rows"):
+        log(f"deferred: {d.get('status')}")
+
+
+def main(argv=None):
+    """Standalone use: python3 bench/forkbench.py PATCHED UPSTREAM [options]."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("python")
+    p.add_argument("upstream")
+    add_arguments(p)
+    opts = p.parse_args(argv)
+    bench(opts, Path(opts.python).resolve(), Path(opts.upstream).resolve(), ROOT / "build",
+          shlex.join(sys.argv))
+
+
+if __name__ == "__main__":
+    main()
