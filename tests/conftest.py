@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "full: the full stdlib suite (skipped by --quick)")
+    config.addinivalue_line("markers", "hardening: debug -R, free-threaded, ASan+UBSan and "
+                            "TSan runs (skipped by --quick)")
 
 
 @pytest.fixture(scope="session")
