@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "full: the full stdlib suite (skipped by --quick)")
+    config.addinivalue_line("markers", "hardening: debug -R, free-threaded, ASan+UBSan and "
+                            "TSan runs (skipped by --quick)")
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +37,15 @@ def upstream_python():
                                ROOT / "build" / "upstream-default" / "python"))
     if not path.exists():
         pytest.fail(f"no upstream interpreter at {path}; run the tests with ./fork test")
+    return path
+
+
+@pytest.fixture(scope="session")
+def debug_python():
+    """The patched --with-pydebug interpreter; ./fork test sets FORK_DEBUG_PYTHON."""
+    path = Path(os.environ.get("FORK_DEBUG_PYTHON", ROOT / "build" / "debug" / "python"))
+    if not path.exists():
+        pytest.fail(f"no debug interpreter at {path}; run the tests with ./fork test")
     return path
 
 

@@ -31,6 +31,13 @@ def test_patched_build_tears_nothing(python):
     assert (result["torn"], result["lost"], result["extra"]) == (0, 0, 0), result
 
 
+@pytest.mark.full
+def test_debug_build_tears_nothing(debug_python):
+    result = storm(debug_python)
+    assert result["delivered"] == ROUNDS
+    assert (result["torn"], result["lost"], result["extra"]) == (0, 0, 0), result
+
+
 def test_upstream_build_tears(upstream_python):
     result = storm(upstream_python)
     assert result["delivered"] == ROUNDS

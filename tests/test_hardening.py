@@ -1,0 +1,93 @@
+"""Hardening runs: the interrupt tests and the stdlib modules around them on the debug
+build with reference-leak hunting, the free-threaded build, ASan+UBSan and TSan.
+
+Each configuration is built (incrementally; reconfigured only when its flags change) with
+the tool's own build function, then `python -m test` runs its module list.  These tests
+are marked `hardening`; `./fork test --quick` skips them.  Budget and trade-offs: README.
+"""
+
+import importlib.machinery
+import importlib.util
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROOT
+
+# The stdlib modules around what the patches change (issue 7).
+STDLIB_MODULES = [
+    "test_threading", "test_signal", "test_exceptions", "test_contextlib", "test_with",
+    "test_sys_settrace", "test_generators", "test_coroutines", "test_concurrent_futures",
+]
+
+# config -> ([(regrtest arguments, modules), ...], extra environment).  The paths in the
+# environment are relative to the patched source tree.
+RUNS = {
+    # -R 3:3: three warm-up runs, then three checked runs; any growth of the total
+    # reference count or of allocated memory blocks fails the module.
+    # test_concurrent_futures runs once without -R: with -R it is the slowest module by
+    # far (README, "Hardening runs").
+    "debug": ([(["-R", "3:3"], ["test_interrupt", *STDLIB_MODULES[:-1]]),
+               ([], ["test_concurrent_futures"])], {}),
+    "freethreaded": ([([], ["test_interrupt", *STDLIB_MODULES])], {}),
+    "asan": ([([], ["test_interrupt"])], {
+        "ASAN_OPTIONS": "detect_leaks=0:allocator_may_return_null=1:handle_segv=0",
+        "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+    }),
+    # Upstream's own suppressions only (what its TSan CI job uses).
+    "tsan": ([([], ["test_interrupt"])], {
+        "TSAN_OPTIONS": "halt_on_error=1 handle_segv=0 "
+                        "suppressions={src}/Tools/tsan/suppressions_free_threading.txt",
+    }),
+}
+
+
+def load_tool():
+    loader = importlib.machinery.SourceFileLoader("fork_tool", str(ROOT / "fork"))
+    spec = importlib.util.spec_from_loader("fork_tool", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def regrtest_env(extra, src):
+    # Like the full suite: no PYTHON* variables of the calling environment.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update({k: v.format(src=src) for k, v in extra.items()})
+    return env
+
+
+def test_runs_cover_issue_7():
+    assert set(RUNS) == {"debug", "freethreaded", "asan", "tsan"}
+    tool = load_tool()
+    assert "--with-undefined-behavior-sanitizer" in tool.CONFIGS["asan"]
+    assert {"--disable-gil", "--with-thread-sanitizer"} <= set(tool.CONFIGS["tsan"])
+    refleak = [mods for args, mods in RUNS["debug"][0] if args == ["-R", "3:3"]]
+    assert refleak and "test_interrupt" in refleak[0]
+
+
+@pytest.mark.hardening
+@pytest.mark.parametrize("config", list(RUNS))
+def test_hardening(config, tmp_path):
+    invocations, extra = RUNS[config]
+    tool = load_tool()
+    start = time.monotonic()
+    try:
+        python = tool.build(config)
+    except tool.ForkError as e:
+        pytest.fail(f"building {config} failed: {e}")
+    print(f"[{config}] build {time.monotonic() - start:.0f}s")
+    env = regrtest_env(extra, tool.TREE)
+    for n, (args, modules) in enumerate(invocations):
+        cmd = [str(python), "-m", "test", "-j2", "--timeout=1200", *args, *modules]
+        log = tmp_path / f"regrtest-{n}.log"
+        print(f"+ {' '.join(cmd)} > {log}")
+        began = time.monotonic()
+        with open(log, "w") as out:
+            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                  cwd=tmp_path, env=env, timeout=3600)
+        output = log.read_text(errors="replace")
+        print(f"[{config}] {' '.join(args + modules)}: {time.monotonic() - began:.0f}s")
+        assert proc.returncode == 0 and "Tests result: SUCCESS" in output, output[-8000:]
