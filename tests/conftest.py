@@ -21,32 +21,31 @@ def root():
     return ROOT
 
 
+def built_interpreter(variable, build_dir, what):
+    """The interpreter named by $VARIABLE (set by ./fork test), else build/BUILD_DIR."""
+    path = Path(os.environ.get(variable, ROOT / "build" / build_dir / "python"))
+    if not path.exists():
+        pytest.fail(f"no {what} at {path}; run the tests with ./fork test")
+    return path
+
+
 @pytest.fixture(scope="session")
 def python():
-    """The patched interpreter; ./fork test sets FORK_PYTHON after building it."""
-    path = Path(os.environ.get("FORK_PYTHON", ROOT / "build" / "default" / "python"))
-    if not path.exists():
-        pytest.fail(f"no built interpreter at {path}; run the tests with ./fork test")
-    return path
+    """The patched interpreter."""
+    return built_interpreter("FORK_PYTHON", "default", "built interpreter")
 
 
 @pytest.fixture(scope="session")
 def upstream_python():
     """Unpatched CPython built with the same flags (./fork build --upstream)."""
-    path = Path(os.environ.get("FORK_UPSTREAM_PYTHON",
-                               ROOT / "build" / "upstream-default" / "python"))
-    if not path.exists():
-        pytest.fail(f"no upstream interpreter at {path}; run the tests with ./fork test")
-    return path
+    return built_interpreter("FORK_UPSTREAM_PYTHON", "upstream-default",
+                             "upstream interpreter")
 
 
 @pytest.fixture(scope="session")
 def debug_python():
-    """The patched --with-pydebug interpreter; ./fork test sets FORK_DEBUG_PYTHON."""
-    path = Path(os.environ.get("FORK_DEBUG_PYTHON", ROOT / "build" / "debug" / "python"))
-    if not path.exists():
-        pytest.fail(f"no debug interpreter at {path}; run the tests with ./fork test")
-    return path
+    """The patched --with-pydebug interpreter."""
+    return built_interpreter("FORK_DEBUG_PYTHON", "debug", "debug interpreter")
 
 
 def run_python(python, *args, timeout=600, **kw):
