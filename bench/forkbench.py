@@ -190,7 +190,7 @@ def phase_pyperformance(opts, python, upstream, out, build):
             stamp.write_text(selection + "\n")
         venvs[who] = venv / "bin" / "python"
     pyperf_opts = (["--debug-single-value"] if opts.tiny else
-                   ["--fast"] if opts.subset else [])
+                   ["--fast"] if opts.subset or opts.fast else [])
     files = {who: [] for who in sides}
     failed = []
     for i, b in enumerate(benches):
@@ -690,6 +690,9 @@ def chart_svg(res):
 def add_arguments(p):
     p.add_argument("--subset", action="store_true",
                    help=f"pyperformance: only {', '.join(SUBSET)}, with pyperf --fast")
+    p.add_argument("--fast", action="store_true",
+                   help="pyperformance: pyperf --fast (fewer processes and values) for the "
+                   "full suite too; --subset implies it")
     p.add_argument("--out", help="output directory (default: build/bench/results-TIMESTAMP)")
     p.add_argument("--phases", default=",".join(PHASES),
                    help=f"comma-separated subset of {','.join(PHASES)}")
@@ -714,7 +717,8 @@ def bench(opts, python, upstream, build, command):
         raise SystemExit(f"bench: unknown phases {', '.join(sorted(unknown))}")
     log(f"patched {python}, upstream {upstream}, output {out}")
     res = {"started": started.isoformat(timespec="seconds"), "command": command,
-           "cwd": os.getcwd(), "subset": opts.subset, "tiny": opts.tiny, "targets": TARGETS,
+           "cwd": os.getcwd(), "subset": opts.subset, "fast": opts.fast, "tiny": opts.tiny,
+           "targets": TARGETS,
            "machine": machine(python, upstream)}
     funcs = {"pyperformance": phase_pyperformance, "callgrind": phase_callgrind,
              "latency": phase_latency, "deferred": phase_deferred}

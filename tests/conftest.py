@@ -23,7 +23,7 @@ def root():
 
 def built_interpreter(variable, build_dir, what):
     """The interpreter named by $VARIABLE (set by ./fork test), else build/BUILD_DIR."""
-    path = Path(os.environ.get(variable, ROOT / "build" / build_dir / "python"))
+    path = Path(os.environ.get(variable, ROOT / "build" / build_dir / "python")).absolute()
     if not path.exists():
         pytest.fail(f"no {what} at {path}; run the tests with ./fork test")
     return path
@@ -46,6 +46,13 @@ def upstream_python():
 def debug_python():
     """The patched --with-pydebug interpreter."""
     return built_interpreter("FORK_DEBUG_PYTHON", "debug", "debug interpreter")
+
+
+@pytest.fixture(scope="session")
+def freethreaded_python():
+    """The patched --disable-gil interpreter."""
+    return built_interpreter("FORK_FREETHREADED_PYTHON", "freethreaded",
+                             "free-threaded interpreter")
 
 
 def run_python(python, *args, timeout=600, **kw):

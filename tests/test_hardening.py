@@ -1,5 +1,6 @@
 """Hardening runs: the interrupt tests and the stdlib modules around them on the debug
-build with reference-leak hunting, the free-threaded build, ASan+UBSan and TSan.
+build with reference-leak hunting, ASan+UBSan and TSan (the free-threaded build runs in
+every full ./fork test: test_freethreaded.py).
 
 Each configuration is built (incrementally; reconfigured only when its flags change) with
 the tool's own build function, then `python -m test` runs its module list.  These tests
@@ -16,11 +17,8 @@ import pytest
 
 from conftest import ROOT
 
-# The stdlib modules around what the patches change (issue 7).
-STDLIB_MODULES = [
-    "test_threading", "test_signal", "test_exceptions", "test_contextlib", "test_with",
-    "test_sys_settrace", "test_generators", "test_coroutines", "test_concurrent_futures",
-]
+# The free-threaded build is part of every full ./fork test (test_freethreaded.py).
+from test_freethreaded import STDLIB_MODULES
 
 # config -> ([(regrtest arguments, modules), ...], extra environment).  The paths in the
 # environment are relative to the patched source tree.
@@ -31,7 +29,6 @@ RUNS = {
     # far (README, "Hardening runs").
     "debug": ([(["-R", "3:3"], ["test_interrupt", *STDLIB_MODULES[:-1]]),
                ([], ["test_concurrent_futures"])], {}),
-    "freethreaded": ([([], ["test_interrupt", *STDLIB_MODULES])], {}),
     "asan": ([([], ["test_interrupt"])], {
         "ASAN_OPTIONS": "detect_leaks=0:allocator_may_return_null=1:handle_segv=0",
         "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
@@ -60,7 +57,7 @@ def regrtest_env(extra, src):
 
 
 def test_runs_cover_issue_7():
-    assert set(RUNS) == {"debug", "freethreaded", "asan", "tsan"}
+    assert set(RUNS) == {"debug", "asan", "tsan"}
     tool = load_tool()
     assert "--with-undefined-behavior-sanitizer" in tool.CONFIGS["asan"]
     assert {"--disable-gil", "--with-thread-sanitizer"} <= set(tool.CONFIGS["tsan"])
