@@ -1,6 +1,7 @@
 """Shared fixtures: the repository root and the interpreter built by ./fork test."""
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_configure(config):
+    # A shell's background job inherits SIGINT ignored, and so would every interpreter
+    # started from here: the SIGINT tests need the default disposition.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line("markers", "full: the full stdlib suite (skipped by --quick)")
-    config.addinivalue_line("markers", "hardening: debug -R, free-threaded, ASan+UBSan and "
-                            "TSan runs (skipped by --quick)")
+    config.addinivalue_line("markers", "hardening: ASan+UBSan and TSan runs (only with "
+                            "--hardening)")
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,12 @@
 """Hardening runs: the interrupt tests and the stdlib modules around them on the debug
 build with reference-leak hunting, ASan+UBSan and TSan (the free-threaded build runs in
-every full ./fork test: test_freethreaded.py).
+test_freethreaded.py).
 
 Each configuration is built (incrementally; reconfigured only when its flags change) with
-the tool's own build function, then `python -m test` runs its module list.  These tests
-are marked `hardening`; `./fork test --quick` skips them.  Budget and trade-offs: README.
+the tool's own build function, then `python -m test` runs its module list.  The debug
+runs are marked `full` (every ./fork test but --quick); the sanitizer runs are marked
+`hardening` (./fork test --hardening): their cold builds do not fit CI's budget.  Budget
+and trade-offs: README.
 """
 
 import importlib.machinery
@@ -57,7 +59,7 @@ def regrtest_env(extra, src):
 
 
 def test_runs_cover_issue_7():
-    assert set(RUNS) == {"debug", "asan", "tsan"}
+    assert set(RUNS) == set(MARKS) == {"debug", "asan", "tsan"}
     tool = load_tool()
     assert "--with-undefined-behavior-sanitizer" in tool.CONFIGS["asan"]
     assert {"--disable-gil", "--with-thread-sanitizer"} <= set(tool.CONFIGS["tsan"])
@@ -65,8 +67,11 @@ def test_runs_cover_issue_7():
     assert refleak and "test_interrupt" in refleak[0]
 
 
-@pytest.mark.hardening
-@pytest.mark.parametrize("config", list(RUNS))
+MARKS = {"debug": pytest.mark.full, "asan": pytest.mark.hardening,
+         "tsan": pytest.mark.hardening}
+
+
+@pytest.mark.parametrize("config", [pytest.param(c, marks=MARKS[c]) for c in RUNS])
 def test_hardening(config, tmp_path):
     invocations, extra = RUNS[config]
     tool = load_tool()
