@@ -191,12 +191,29 @@ def phase_pyperformance(opts, python, upstream, out, build):
         venvs[who] = venv / "bin" / "python"
     pyperf_opts = (["--debug-single-value"] if opts.tiny else
                    ["--fast"] if opts.subset or opts.fast else [])
+    # A full run takes hours on a small machine: --resume keeps the benchmarks already
+    # measured in this directory, provided they were measured with the same binaries and
+    # options.
+    manifest = work / "interpreters.json"
+    identity = {"upstream": fingerprint(upstream), "patched": fingerprint(python),
+                "pyperf_opts": pyperf_opts}
+    if opts.resume and manifest.exists():
+        recorded = json.loads(manifest.read_text())
+        if recorded != identity:
+            raise SystemExit(f"bench: --resume: {work} was measured with other interpreters "
+                             f"or options ({recorded} != {identity})")
+    manifest.write_text(json.dumps(identity, indent=1) + "\n")
     files = {who: [] for who in sides}
     failed = []
     for i, b in enumerate(benches):
         order = list(sides) if i % 2 == 0 else list(sides)[::-1]
         for who in order:
             dest = work / f"{who}-{b['name']}.json"
+            if opts.resume and dest.exists():
+                log(f"pyperformance [{i + 1}/{len(benches)}] {b['name']} on {who}: "
+                    "kept (--resume)")
+                files[who].append(dest)
+                continue
             dest.unlink(missing_ok=True)
             log(f"pyperformance [{i + 1}/{len(benches)}] {b['name']} on {who}")
             cmd = [venvs[who], "-u", b["runscript"], *b["extra_opts"], *pyperf_opts,
@@ -693,6 +710,9 @@ def add_arguments(p):
     p.add_argument("--fast", action="store_true",
                    help="pyperformance: pyperf --fast (fewer processes and values) for the "
                    "full suite too; --subset implies it")
+    p.add_argument("--resume", action="store_true",
+                   help="pyperformance: keep the benchmarks already measured in --out (same "
+                   "interpreter binaries and options), run the others")
     p.add_argument("--out", help="output directory (default: build/bench/results-TIMESTAMP)")
     p.add_argument("--phases", default=",".join(PHASES),
                    help=f"comma-separated subset of {','.join(PHASES)}")
@@ -718,6 +738,7 @@ def bench(opts, python, upstream, build, command):
     log(f"patched {python}, upstream {upstream}, output {out}")
     res = {"started": started.isoformat(timespec="seconds"), "command": command,
            "cwd": os.getcwd(), "subset": opts.subset, "fast": opts.fast, "tiny": opts.tiny,
+           "resume": opts.resume,
            "targets": TARGETS,
            "machine": machine(python, upstream)}
     funcs = {"pyperformance": phase_pyperformance, "callgrind": phase_callgrind,
