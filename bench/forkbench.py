@@ -205,7 +205,12 @@ def phase_pyperformance(opts, python, upstream, out, build):
     manifest.write_text(json.dumps(identity, indent=1) + "\n")
     files = {who: [] for who in sides}
     failed = []
+    not_run = set()
     for i, b in enumerate(benches):
+        if opts.measured_only and not all(
+                (work / f"{who}-{b['name']}.json").exists() for who in sides):
+            not_run.add(b["name"])
+            continue
         order = list(sides) if i % 2 == 0 else list(sides)[::-1]
         for who in order:
             dest = work / f"{who}-{b['name']}.json"
@@ -234,7 +239,8 @@ def phase_pyperformance(opts, python, upstream, out, build):
             helper_args = ["merge", merged[who], *files[who]]
             run([venv_py, HERE / "pyperf_helper.py", *helper_args], quiet=True)
     result = {"pyperformance": version, "selection": selection, "pyperf_opts": pyperf_opts,
-              "failed": failed, "rows": [], "compare_to": None}
+              "failed": failed, "rows": [], "compare_to": None, "selected": len(benches),
+              "not_run": sorted(not_run)}
     if not (files["upstream"] and files["patched"]):
         result["status"] = "no results"
         return result
@@ -498,6 +504,12 @@ def report_md(res):
     if pp:
         lines += ["## pyperformance (patched / upstream)", ""]
         if pp.get("rows"):
+            if pp.get("not_run"):
+                lines += [f"**Partial run: {pp['selected'] - len(pp['not_run'])} of "
+                          f"{pp['selected']} benchmarks of the `{pp['selection']}` selection "
+                          "were measured** (the run was stopped and reported with "
+                          "`--resume --measured-only`); not measured: "
+                          + ", ".join(pp["not_run"]) + ".", ""]
             lines += [f"pyperformance {pp['pyperformance']}, pyperf {pp.get('pyperf')}, "
                       f"options `{' '.join(pp['pyperf_opts']) or '(default)'}`, "
                       "benchmarks interleaved (upstream and patched alternately, "
@@ -713,6 +725,9 @@ def add_arguments(p):
     p.add_argument("--resume", action="store_true",
                    help="pyperformance: keep the benchmarks already measured in --out (same "
                    "interpreter binaries and options), run the others")
+    p.add_argument("--measured-only", action="store_true",
+                   help="with --resume: run no new pyperformance benchmark, report on those "
+                   "already measured (a run stopped before the end)")
     p.add_argument("--out", help="output directory (default: build/bench/results-TIMESTAMP)")
     p.add_argument("--phases", default=",".join(PHASES),
                    help=f"comma-separated subset of {','.join(PHASES)}")
@@ -735,10 +750,12 @@ def bench(opts, python, upstream, build, command):
     unknown = set(phases) - set(PHASES)
     if unknown:
         raise SystemExit(f"bench: unknown phases {', '.join(sorted(unknown))}")
+    if opts.measured_only and not opts.resume:
+        raise SystemExit("bench: --measured-only needs --resume")
     log(f"patched {python}, upstream {upstream}, output {out}")
     res = {"started": started.isoformat(timespec="seconds"), "command": command,
            "cwd": os.getcwd(), "subset": opts.subset, "fast": opts.fast, "tiny": opts.tiny,
-           "resume": opts.resume,
+           "resume": opts.resume, "measured_only": opts.measured_only,
            "targets": TARGETS,
            "machine": machine(python, upstream)}
     funcs = {"pyperformance": phase_pyperformance, "callgrind": phase_callgrind,
