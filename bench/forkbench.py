@@ -174,6 +174,8 @@ def phase_pyperformance(opts, python, upstream, out, build):
     selection = ",".join(opts.benchmarks) if opts.benchmarks else (
         ",".join(SUBSET) if opts.subset else "default")
     benches = helper(venv_py, "list", selection)
+    if opts.reverse:
+        benches.reverse()
     work = out / "pyperformance"
     work.mkdir(parents=True, exist_ok=True)
     tag = re.sub(r"[^a-z0-9]+", "-", selection)[:40] if selection != "default" else "default"
@@ -725,6 +727,9 @@ def add_arguments(p):
     p.add_argument("--resume", action="store_true",
                    help="pyperformance: keep the benchmarks already measured in --out (same "
                    "interpreter binaries and options), run the others")
+    p.add_argument("--reverse", action="store_true",
+                   help="pyperformance: run the selection in reverse order (with --resume, a "
+                   "second process on another core can work from the other end)")
     p.add_argument("--measured-only", action="store_true",
                    help="with --resume: run no new pyperformance benchmark, report on those "
                    "already measured (a run stopped before the end)")
