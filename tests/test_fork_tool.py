@@ -218,3 +218,20 @@ def test_project_patches_are_exported_unchanged(root):
     proc = subprocess.run([sys.executable, root / "fork", "status"], cwd=root,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_builds_compile_through_ccache_with_clone_independent_paths(monkeypatch):
+    # The cache sits outside the clone; relative paths and no working directory in the
+    # hash are what let a fresh clone at another path reuse it.
+    from test_hardening import load_tool
+    tool = load_tool()
+    monkeypatch.delenv("FORK_NO_CCACHE", raising=False)
+    env = tool.build_env()
+    if not (tool.CCACHE_BIN / "gcc").exists():
+        assert env == {}
+        pytest.skip("ccache is not installed")
+    assert env["PATH"].split(os.pathsep)[0] == str(tool.CCACHE_BIN)
+    assert env["CCACHE_BASEDIR"] == str(tool.ROOT)
+    assert env["CCACHE_NOHASHDIR"] == "1"
+    monkeypatch.setenv("FORK_NO_CCACHE", "1")
+    assert tool.build_env() == {}
