@@ -16,9 +16,8 @@ def pytest_configure(config):
     # started from here: the SIGINT tests need the default disposition.
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    config.addinivalue_line("markers", "full: the full stdlib suite (skipped by --quick)")
-    config.addinivalue_line("markers", "hardening: ASan+UBSan and TSan runs (only with "
-                            "--hardening)")
+    config.addinivalue_line("markers", "full: the long runs: full stdlib suite, debug, "
+                            "free-threaded and sanitizer builds, docs (skipped by --quick)")
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,11 @@
 build with reference-leak hunting, ASan+UBSan and TSan (the free-threaded build runs in
 test_freethreaded.py).
 
-Each configuration is built (incrementally; reconfigured only when its flags change) with
-the tool's own build function, then `python -m test` runs its module list.  The debug
-runs are marked `full` (every ./fork test but --quick); the sanitizer runs are marked
-`hardening` (./fork test --hardening): their cold builds do not fit CI's budget.  Budget
-and trade-offs: README.
+Each configuration is built (incrementally; reconfigured only when its flags change;
+through ccache when installed, so a fresh clone on a machine that built the same sources
+compiles almost nothing) with the tool's own build function, then `python -m test` runs
+its module list and the sanitizer builds run the SIGINT storm.  All are marked `full`:
+every ./fork test but --quick, so CI too.  Budget and trade-offs: README.
 """
 
 import importlib.machinery
@@ -21,6 +21,7 @@ from conftest import ROOT
 
 # The free-threaded build is part of every full ./fork test (test_freethreaded.py).
 from test_freethreaded import STDLIB_MODULES
+from test_storm import storm
 
 # config -> ([(regrtest arguments, modules), ...], extra environment).  The paths in the
 # environment are relative to the patched source tree.
@@ -59,7 +60,7 @@ def regrtest_env(extra, src):
 
 
 def test_runs_cover_issue_7():
-    assert set(RUNS) == set(MARKS) == {"debug", "asan", "tsan"}
+    assert set(RUNS) == {"debug", "asan", "tsan"} and set(STORM_ROUNDS) <= set(RUNS)
     tool = load_tool()
     assert "--with-undefined-behavior-sanitizer" in tool.CONFIGS["asan"]
     assert {"--disable-gil", "--with-thread-sanitizer"} <= set(tool.CONFIGS["tsan"])
@@ -67,13 +68,14 @@ def test_runs_cover_issue_7():
     assert refleak and "test_interrupt" in refleak[0]
 
 
-MARKS = {"debug": pytest.mark.full, "asan": pytest.mark.hardening,
-         "tsan": pytest.mark.hardening}
+# The SIGINT storm's rounds per sanitizer build (the debug build's storm is in
+# test_storm.py).  TSan runs the interpreter several times slower.
+STORM_ROUNDS = {"asan": 10_000, "tsan": 2_000}
+
+pytestmark = pytest.mark.full
 
 
-@pytest.mark.parametrize("config", [pytest.param(c, marks=MARKS[c]) for c in RUNS])
-def test_hardening(config, tmp_path):
-    invocations, extra = RUNS[config]
+def built(config):
     tool = load_tool()
     start = time.monotonic()
     try:
@@ -81,7 +83,25 @@ def test_hardening(config, tmp_path):
     except tool.ForkError as e:
         pytest.fail(f"building {config} failed: {e}")
     print(f"[{config}] build {time.monotonic() - start:.0f}s")
-    env = regrtest_env(extra, tool.TREE)
+    return python, tool.TREE
+
+
+@pytest.mark.parametrize("config", list(STORM_ROUNDS))
+def test_sanitizer_storm(config):
+    python, src = built(config)
+    rounds = STORM_ROUNDS[config]
+    began = time.monotonic()
+    result = storm(python, rounds=rounds, env=regrtest_env(RUNS[config][1], src))
+    print(f"[{config}] storm of {rounds} rounds: {time.monotonic() - began:.0f}s")
+    assert result["delivered"] == rounds
+    assert (result["torn"], result["lost"], result["extra"]) == (0, 0, 0), result
+
+
+@pytest.mark.parametrize("config", list(RUNS))
+def test_hardening(config, tmp_path):
+    invocations, extra = RUNS[config]
+    python, src = built(config)
+    env = regrtest_env(extra, src)
     for n, (args, modules) in enumerate(invocations):
         cmd = [str(python), "-m", "test", "-j2", "--timeout=1200", *args, *modules]
         log = tmp_path / f"regrtest-{n}.log"

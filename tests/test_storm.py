@@ -16,9 +16,9 @@ HARNESS = ROOT / "cpython" / "Lib" / "test" / "test_interrupt" / "sigint_storm.p
 ROUNDS = 10_000
 
 
-def storm(python, rounds=ROUNDS, seed=1):
+def storm(python, rounds=ROUNDS, seed=1, env=None):
     out = run_python(python, str(HARNESS), "--rounds", str(rounds), "--seed", str(seed),
-                     timeout=1200)
+                     timeout=1200, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     result = json.loads(out.stdout.splitlines()[-1])
     print(json.dumps(result, sort_keys=True))
