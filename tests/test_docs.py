@@ -146,3 +146,21 @@ def test_cpython_docs_build_without_warnings():
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=3 * 3600)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
+
+
+def test_patch_list_matches_the_series(pep):
+    """The Reference Implementation section lists patches/ in order, by subject."""
+    from docutils import nodes
+    doctree = pep[0]
+    section = next(s for s in doctree.findall(nodes.section)
+                   if s.next_node(nodes.title).astext() == "Reference Implementation")
+    listed = [" ".join(item.astext().split())
+              for item in section.next_node(nodes.enumerated_list).children]
+    subjects = []
+    for name in (ROOT / "patches" / "series").read_text().split():
+        text = (ROOT / "patches" / name).read_text(encoding="utf-8")
+        # The Subject header, folded over lines by format-patch.
+        header = re.search(r"^Subject: \[PATCH\] (.*?)\n(?=\S)", text, re.M | re.S)
+        subjects.append(" ".join(header.group(1).split()))
+    # The PEP may add a parenthesized note after a subject.
+    assert [re.sub(r" \(.*\)$", "", item) for item in listed] == subjects

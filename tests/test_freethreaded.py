@@ -25,6 +25,16 @@ STDLIB_MODULES = [
 pytestmark = pytest.mark.full
 
 
+def interrupt_test_modules():
+    """test_interrupt module by module: regrtest -j2 runs a package as one job, these in
+    parallel."""
+    package = ROOT / "cpython" / "Lib" / "test" / "test_interrupt"
+    modules = [f"test_interrupt.{p.stem}" for p in sorted(package.glob("test_*.py"))]
+    # An empty list would make regrtest run the whole suite.
+    assert modules, f"no test modules in {package}: run the tests with ./fork test"
+    return modules
+
+
 def regrtest_env():
     # Like the full suite: no PYTHON* variables of the calling environment.
     return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
@@ -42,7 +52,7 @@ def test_gil_is_disabled(freethreaded_python):
 
 def test_interrupt_and_stdlib_modules(freethreaded_python, tmp_path):
     cmd = [str(freethreaded_python), "-m", "test", "-j2", "--timeout=1200",
-           "test_interrupt", *STDLIB_MODULES]
+           *interrupt_test_modules(), *STDLIB_MODULES]
     log = tmp_path / "regrtest.log"
     print(f"+ {' '.join(cmd)} > {log}")
     began = time.monotonic()

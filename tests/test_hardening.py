@@ -20,7 +20,7 @@ import pytest
 from conftest import ROOT
 
 # The free-threaded build is part of every full ./fork test (test_freethreaded.py).
-from test_freethreaded import STDLIB_MODULES
+from test_freethreaded import STDLIB_MODULES, interrupt_test_modules
 from test_storm import storm
 
 # config -> ([(regrtest arguments, modules), ...], extra environment).  The paths in the
@@ -30,14 +30,14 @@ RUNS = {
     # reference count or of allocated memory blocks fails the module.
     # test_concurrent_futures runs once without -R: with -R it is the slowest module by
     # far (README, "Hardening runs").
-    "debug": ([(["-R", "3:3"], ["test_interrupt", *STDLIB_MODULES[:-1]]),
+    "debug": ([(["-R", "3:3"], [*interrupt_test_modules(), *STDLIB_MODULES[:-1]]),
                ([], ["test_concurrent_futures"])], {}),
-    "asan": ([([], ["test_interrupt"])], {
+    "asan": ([([], interrupt_test_modules())], {
         "ASAN_OPTIONS": "detect_leaks=0:allocator_may_return_null=1:handle_segv=0",
         "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
     }),
     # Upstream's own suppressions only (what its TSan CI job uses).
-    "tsan": ([([], ["test_interrupt"])], {
+    "tsan": ([([], interrupt_test_modules())], {
         "TSAN_OPTIONS": "halt_on_error=1 handle_segv=0 "
                         "suppressions={src}/Tools/tsan/suppressions_free_threading.txt",
     }),
@@ -65,7 +65,7 @@ def test_runs_cover_issue_7():
     assert "--with-undefined-behavior-sanitizer" in tool.CONFIGS["asan"]
     assert {"--disable-gil", "--with-thread-sanitizer"} <= set(tool.CONFIGS["tsan"])
     refleak = [mods for args, mods in RUNS["debug"][0] if args == ["-R", "3:3"]]
-    assert refleak and "test_interrupt" in refleak[0]
+    assert refleak and "test_interrupt.test_runtime" in refleak[0]
 
 
 # The SIGINT storm's rounds per sanitizer build (the debug build's storm is in
