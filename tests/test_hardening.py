@@ -11,7 +11,6 @@ every ./fork test but --quick, so CI too.  Budget and trade-offs: README.
 
 import importlib.machinery
 import importlib.util
-import os
 import subprocess
 import time
 
@@ -21,7 +20,8 @@ from conftest import ROOT
 
 # The free-threaded build is part of every full ./fork test (test_freethreaded.py).
 from test_freethreaded import STDLIB_MODULES, interrupt_test_modules
-from test_storm import ROUNDS, storm
+from test_freethreaded import regrtest_env as plain_regrtest_env
+from test_storm import ROUNDS, assert_storm_tears_nothing
 
 # config -> ([(regrtest arguments, modules), ...], extra environment).  The paths in the
 # environment are relative to the patched source tree.
@@ -53,10 +53,8 @@ def load_tool():
 
 
 def regrtest_env(extra, src):
-    # Like the full suite: no PYTHON* variables of the calling environment.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env.update({k: v.format(src=src) for k, v in extra.items()})
-    return env
+    """The free-threaded runs' environment plus the config's, with {src} filled in."""
+    return dict(plain_regrtest_env(), **{k: v.format(src=src) for k, v in extra.items()})
 
 
 def test_runs_cover_issue_7():
@@ -90,10 +88,8 @@ def built(config):
 def test_sanitizer_storm(config):
     python, src = built(config)
     began = time.monotonic()
-    result = storm(python, env=regrtest_env(RUNS[config][1], src))
+    assert_storm_tears_nothing(python, env=regrtest_env(RUNS[config][1], src))
     print(f"[{config}] storm of {ROUNDS} rounds: {time.monotonic() - began:.0f}s")
-    assert result["delivered"] == ROUNDS
-    assert (result["torn"], result["lost"], result["extra"]) == (0, 0, 0), result
 
 
 @pytest.mark.parametrize("config", list(RUNS))

@@ -25,17 +25,20 @@ def storm(python, rounds=ROUNDS, seed=1, env=None):
     return result
 
 
-def test_patched_build_tears_nothing(python):
-    result = storm(python)
+def assert_storm_tears_nothing(python, env=None):
+    """The full storm on a patched build: every interrupt delivered, no cleanup torn."""
+    result = storm(python, env=env)
     assert result["delivered"] == ROUNDS
     assert (result["torn"], result["lost"], result["extra"]) == (0, 0, 0), result
+
+
+def test_patched_build_tears_nothing(python):
+    assert_storm_tears_nothing(python)
 
 
 @pytest.mark.full
 def test_debug_build_tears_nothing(debug_python):
-    result = storm(debug_python)
-    assert result["delivered"] == ROUNDS
-    assert (result["torn"], result["lost"], result["extra"]) == (0, 0, 0), result
+    assert_storm_tears_nothing(debug_python)
 
 
 def test_upstream_build_tears(upstream_python):
