@@ -7,7 +7,9 @@ Standard library only.  Phases (all by default):
                  first; merged with pyperf, compared with `pyperf compare_to`.
   callgrind      instruction counts of bench/micro/*.py under valgrind --tool=callgrind.
                  Each script runs with N and 2N iterations and PYTHONHASHSEED=0; the
-                 difference is the workload without interpreter start-up.
+                 difference is the workload without interpreter start-up.  Every count
+                 is taken under several heap layouts (bench/heap_layout.py) and the
+                 median is compared.
   latency        bench/latency.py on the patched interpreter (time from interrupt() to the
                  ThreadInterrupt handler), plus the busy-thread SetAsyncExc row on upstream.
   deferred       bench/deferred.py: a protected loop with an interrupt pending vs. none.
@@ -69,6 +71,10 @@ TARGETS = {
 }
 
 PHASES = ["pyperformance", "callgrind", "latency", "deferred"]
+
+# Objects allocated in every small size class before a callgrind workload runs, one
+# layout per value: fixed, so both interpreters and every run see the same layouts.
+HEAP_PADDINGS = (0, 3, 5, 8, 13)
 
 
 def log(msg):
@@ -349,6 +355,8 @@ def phase_callgrind(opts, python, upstream, out, build):
                               if bmdir else {}))
             for who in ("upstream", "patched")}
     workloads = [w for w in WORKLOADS if not opts.micro or w[0] in opts.micro]
+    layouts = opts.layouts or (1 if opts.tiny else 3 if opts.subset else len(HEAP_PADDINGS))
+    paddings = HEAP_PADDINGS[:layouts]
     rows, jobs = [], {}
     sides = {"upstream": upstream, "patched": python}
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -368,37 +376,59 @@ def phase_callgrind(opts, python, upstream, out, build):
                    "target": TARGETS["callgrind_plain" if plain else "callgrind"]}
             rows.append(row)
             for who, py in sides.items():
-                # Warm the bytecode cache natively (the 1N run imports what 2N does).
-                if run([py, "-s", script, n], env=envs[who], check=False).returncode:
+                # Warm the bytecode cache natively, through the launcher (the 1N run
+                # imports what 2N does).
+                if run([py, "-s", HERE / "heap_layout.py", 0, script, n], env=envs[who],
+                       check=False).returncode:
                     row["status"] = f"error: {name} failed to run on {who}"
                     break
-                for k in (1, 2):
-                    f = work / f"{name}.{who}.{k}N.out"
-                    jobs[(name, who, k)] = (pool.submit(callgrind_one, py, [script, n * k],
-                                                        f, envs[who]), f)
+                for pad in paddings:
+                    for k in (1, 2):
+                        f = work / f"{name}.{who}.pad{pad}.{k}N.out"
+                        args = [HERE / "heap_layout.py", pad, script, n * k]
+                        jobs[(name, who, pad, k)] = (
+                            pool.submit(callgrind_one, py, args, f, envs[who]), f)
         by_name = {r["name"]: r for r in rows}
-        for (name, who, k), (fut, f) in jobs.items():
+        for (name, who, pad, k), (fut, f) in jobs.items():
+            row = by_name[name]
             try:
-                by_name[name][f"{who}_{k}N"] = fut.result()
+                ir = fut.result()
             except RuntimeError as e:
-                by_name[name]["status"] = f"error: {e}"
-                log(f"callgrind {name} {who} {k}N: error")
+                row["status"] = f"error: {e}"
+                log(f"callgrind {name} {who} padding {pad} {k}N: error")
                 continue
-            log(f"callgrind {name} {who} {k}N: {by_name[name][f'{who}_{k}N']:,} Ir")
+            row.setdefault(f"{who}_{k}N", {})[str(pad)] = ir
+            log(f"callgrind {name} {who} padding {pad} {k}N: {ir:,} Ir")
     for r in rows:
         if "status" in r:
             continue
-        r["upstream_ir"] = r["upstream_2N"] - r["upstream_1N"]
-        r["patched_ir"] = r["patched_2N"] - r["patched_1N"]
+        per_layout = {who: [r[f"{who}_2N"][str(p)] - r[f"{who}_1N"][str(p)]
+                            for p in paddings] for who in sides}
+        r["upstream_ir"] = median_int(per_layout["upstream"])
+        r["patched_ir"] = median_int(per_layout["patched"])
         r["ratio"] = r["patched_ir"] / r["upstream_ir"]
+        layout_ratios = [p / u for p, u in zip(per_layout["patched"],
+                                                per_layout["upstream"])]
+        r["layout_ratio_range"] = [min(layout_ratios), max(layout_ratios)]
         r["status"] = "PASS" if r["ratio"] <= r["target"] else "MISS"
         if r["status"] == "MISS" and shutil.which("callgrind_annotate"):
-            files = {(who, k): work / f"{r['name']}.{who}.{k}N.out"
+            # The layout whose patched count is the median one.
+            pad = paddings[per_layout["patched"].index(r["patched_ir"])]
+            files = {(who, k): work / f"{r['name']}.{who}.pad{pad}.{k}N.out"
                      for who in sides for k in (1, 2)}
             r["cost_breakdown"] = cost_breakdown(files)
-    return {"status": "ok", "rows": rows, "hashseed": 0,
-            "method": "Ir(2N) - Ir(N) for each interpreter (bytecode caches warmed first); "
-                      "ratio patched/upstream"}
+            r["cost_breakdown_padding"] = pad
+    return {"status": "ok", "rows": rows, "hashseed": 0, "paddings": list(paddings),
+            "method": "Ir(2N) - Ir(N) for each interpreter (bytecode caches warmed first), "
+                      f"under {len(paddings)} heap layout(s) (bench/heap_layout.py, "
+                      f"paddings {', '.join(map(str, paddings))}); ratio of the "
+                      "interpreters' medians"}
+
+
+def median_int(values):
+    """The median count (of an even number, the upper middle one): one of them."""
+    values = sorted(values)
+    return values[len(values) // 2]
 
 
 # --- latency and deferred ------------------------------------------------------------------
@@ -545,19 +575,27 @@ def report_md(res):
             lines += [f"Method: {cg['method']}; PYTHONHASHSEED=0. Target ≤ "
                       f"{TARGETS['callgrind']}, ≤ {TARGETS['callgrind_plain']} where the "
                       "workload's source has no `with`/`finally` (marked plain).", "",
-                      "| workload | what | N | upstream Ir | patched Ir | ratio | target | |",
-                      "|---|---|---:|---:|---:|---:|---:|---|"]
+                      "Upstream and patched Ir are the medians over the layouts; the "
+                      "range is that of the per-layout ratios.", "",
+                      "| workload | what | N | upstream Ir | patched Ir | ratio | layout range "
+                      "| target | |",
+                      "|---|---|---:|---:|---:|---:|---|---:|---|"]
             for r in cg["rows"]:
                 if "ratio" in r:
+                    lo, hi = r.get("layout_ratio_range", (r["ratio"], r["ratio"]))
                     lines.append(f"| {r['name']} | {r['what']}{' (plain)' if r['plain'] else ''}"
                                  f" | {r['n']} | {r['upstream_ir']:,} | {r['patched_ir']:,} | "
-                                 f"{r['ratio']:.4f} | {r['target']} | {r['status']} |")
+                                 f"{r['ratio']:.4f} | {lo:.4f}-{hi:.4f} | {r['target']} | "
+                                 f"{r['status']} |")
                 else:
-                    lines.append(f"| {r['name']} | {r['what']} | | | | | | {r['status']} |")
+                    lines.append(f"| {r['name']} | {r['what']} | | | | | | | {r['status']} |")
             for r in cg["rows"]:
                 if r.get("cost_breakdown"):
+                    where = (f", layout of padding {r['cost_breakdown_padding']}"
+                             if "cost_breakdown_padding" in r else "")
                     lines += ["", f"Where {r['name']}'s extra instructions are (exclusive Ir "
-                              "per function, patched minus upstream, workload only):", "",
+                              f"per function, patched minus upstream, workload only{where}):",
+                              "",
                               "| function | extra Ir |", "|---|---:|"]
                     lines += [f"| `{c['function']}` | {c['extra_ir']:,} |"
                               for c in r["cost_breakdown"]]
@@ -741,6 +779,10 @@ def add_arguments(p):
     p.add_argument("--micro", type=lambda s: s.split(","),
                    help="callgrind workloads to run (default: all): "
                    + ",".join(w[0] for w in WORKLOADS))
+    p.add_argument("--layouts", type=int, choices=range(1, len(HEAP_PADDINGS) + 1),
+                   help="callgrind: heap layouts per count (default: "
+                   f"{len(HEAP_PADDINGS)}, 3 with --subset, 1 with --tiny; paddings "
+                   f"{HEAP_PADDINGS})")
     p.add_argument("--tiny", action="store_true",
                    help="smallest sizes and no deferred-mode instruction counts, for testing "
                    "the tool (figures are meaningless)")

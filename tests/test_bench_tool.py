@@ -25,7 +25,7 @@ def test_tiny_run(root, python, upstream_python, tmp_path):
     out = tmp_path / "results"
     env = dict(os.environ, FORK_PYTHON=str(python), FORK_UPSTREAM_PYTHON=str(upstream_python))
     cmd = [sys.executable, str(root / "fork"), "bench", "--tiny", "--out", str(out),
-           "--phases", "callgrind,latency,deferred", "--micro", "no_with"]
+           "--phases", "callgrind,latency,deferred", "--micro", "no_with", "--layouts", "2"]
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "bench: phase latency done" in res.stdout
@@ -42,6 +42,12 @@ def test_tiny_run(root, python, upstream_python, tmp_path):
         assert row["name"] == "no_with" and row["plain"]
         assert row["upstream_ir"] > 0 and row["patched_ir"] > 0
         assert row["ratio"] == row["patched_ir"] / row["upstream_ir"]
+        assert cg["paddings"] == [0, 3]
+        for who in ("upstream", "patched"):
+            per_layout = [row[f"{who}_2N"][p] - row[f"{who}_1N"][p] for p in ("0", "3")]
+            assert row[f"{who}_ir"] == max(per_layout)   # the upper middle of two
+        lo, hi = row["layout_ratio_range"]
+        assert lo <= hi
         assert row["status"] in ("PASS", "MISS")
     else:
         assert cg["status"].startswith("unavailable")
