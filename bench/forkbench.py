@@ -173,30 +173,68 @@ def helper(venv_py, *args):
     return json.loads(run([venv_py, HERE / "pyperf_helper.py", *args], quiet=True).stdout)
 
 
+def venv_mismatch(venv_python, python):
+    """None if the venv runs `python`, else what it runs instead."""
+    code = "import sys; print(sys.version); print(sys._base_executable)"
+    try:
+        got = run([venv_python, "-c", code], quiet=True, env=clean_env()).stdout.split("\n")
+        want = run([python, "-c", code], quiet=True, env=clean_env()).stdout.split("\n")
+    except (OSError, RuntimeError) as e:
+        return str(e)
+    if got[0] != want[0] or Path(got[1]).resolve() != Path(want[1]).resolve():
+        return f"{got[1]} ({got[0]})"
+    return None
+
+
+def benchmark_venvs(venv_py, benches, selection, sides, build, opts):
+    """pyperformance's venv of each interpreter for these benchmarks (created once), each
+    checked to run that interpreter."""
+    tag = re.sub(r"[^a-z0-9]+", "-", selection)[:40] if selection != "default" else "default"
+    config = getattr(opts, "config", "default")
+    venvs = {}
+    for who, py in sides.items():
+        name = f"venv-{who}-{tag}" if config == "default" else f"venv-{who}-{config}-{tag}"
+        venv = build / "bench" / name
+        stamp = venv / ".forkbench-ok"
+        wrong = stamp.exists() and venv_mismatch(venv / "bin" / "python", py)
+        if wrong:
+            log(f"pyperformance: {venv} runs {wrong}, not {py}: creating it again")
+        if not stamp.exists() or wrong:
+            shutil.rmtree(venv, ignore_errors=True)
+            log(f"pyperformance: creating the {who} venv for {len(benches)} benchmarks")
+            run([venv_py, HERE / "pyperf_helper.py", "venv", venv, py,
+                 ",".join(b["name"] for b in benches)], capture=False)
+            wrong = venv_mismatch(venv / "bin" / "python", py)
+            if wrong:
+                raise RuntimeError(f"{venv} runs {wrong}, not {py}")
+            stamp.write_text(selection + "\n")
+        venvs[who] = venv / "bin" / "python"
+    return venvs
+
+
+def python_version(python):
+    return run([python, "-c", "import platform; print(platform.python_version())"],
+               quiet=True, env=clean_env()).stdout.strip()
+
+
+def list_benchmarks(venv_py, selection, python):
+    """The selection's benchmarks that the interpreter's version supports."""
+    return helper(venv_py, "list", selection, python_version(python))
+
+
 def phase_pyperformance(opts, python, upstream, out, build):
     venv_py = ensure_pyperformance(build)
     version = run([venv_py, "-c", "import pyperformance; print(pyperformance.__version__)"],
                   quiet=True).stdout.strip()
     selection = ",".join(opts.benchmarks) if opts.benchmarks else (
         ",".join(SUBSET) if opts.subset else "default")
-    benches = helper(venv_py, "list", selection)
+    benches = list_benchmarks(venv_py, selection, upstream)
     if opts.reverse:
         benches.reverse()
     work = out / "pyperformance"
     work.mkdir(parents=True, exist_ok=True)
-    tag = re.sub(r"[^a-z0-9]+", "-", selection)[:40] if selection != "default" else "default"
     sides = {"upstream": upstream, "patched": python}
-    venvs = {}
-    for who, py in sides.items():
-        venv = build / "bench" / f"venv-{who}-{tag}"
-        stamp = venv / ".forkbench-ok"
-        if not stamp.exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            log(f"pyperformance: creating the {who} venv for {len(benches)} benchmarks")
-            run([venv_py.parent / "pyperformance", "venv", "create", "--venv", venv,
-                 "--python", py, "-b", ",".join(b["name"] for b in benches)], capture=False)
-            stamp.write_text(selection + "\n")
-        venvs[who] = venv / "bin" / "python"
+    venvs = benchmark_venvs(venv_py, benches, selection, sides, build, opts)
     pyperf_opts = (["--debug-single-value"] if opts.tiny else
                    ["--fast"] if opts.subset or opts.fast else [])
     # A full run takes hours on a small machine: --resume keeps the benchmarks already
