@@ -356,7 +356,9 @@ def callgrind_one(python, args, outfile, env):
 
 def annotate(outfile):
     """Exclusive Ir per function from callgrind_annotate."""
-    res = run(["callgrind_annotate", "--inclusive=no", "--threshold=100", outfile],
+    # --auto=no: source annotation lines (comments with URLs) would parse as functions.
+    res = run(["callgrind_annotate", "--auto=no", "--inclusive=no", "--threshold=100",
+               outfile],
               check=False, quiet=True)
     funcs = {}
     for line in res.stdout.splitlines():
