@@ -570,16 +570,24 @@ def calibrate_tasks(venv, bench, env, dest, prefix=()):
 def callgrind_tree(python, args, stem, env, timeout=None):
     """Ir of a process and of the processes it starts (--trace-children=yes, one profile
     per process): {"ir", "processes", "seconds"}."""
-    for old in stem.parent.glob(stem.name + ".*.out"):
+    def mine():
+        # STEM.PID.out and .log, not those of a longer stem (STEM.again.PID.out).
+        pattern = re.compile(re.escape(stem.name) + r"\.\d+\.(out|log)")
+        return [f for f in stem.parent.iterdir() if pattern.fullmatch(f.name)]
+
+    for old in mine():
         old.unlink()
+    # Valgrind's messages go to a file: on a child's stderr they would reach the parent
+    # that reads it (pyperf's bench_command parses its worker's output).
     cmd = ["valgrind", "--tool=callgrind", "--trace-children=yes",
-           f"--callgrind-out-file={stem}.%p.out", python, "-s", *args]
+           f"--callgrind-out-file={stem}.%p.out", f"--log-file={stem}.%p.log",
+           python, "-s", *args]
     t0 = time.monotonic()
     res = run(cmd, check=False, env=env, timeout=timeout)
     if res.returncode != 0:
         raise RuntimeError(f"{shlex.join(map(str, cmd))} failed (exit {res.returncode}):\n"
                            f"{res.stderr[-2000:]}")
-    files = sorted(stem.parent.glob(stem.name + ".*.out"))
+    files = [f for f in mine() if f.suffix == ".out"]
     return {"ir": sum(callgrind_total(f) for f in files), "processes": len(files),
             "seconds": round(time.monotonic() - t0, 1), "command": shlex.join(map(str, cmd))}
 
@@ -1382,14 +1390,14 @@ def add_arguments(p):
                    help="pyperformance: pyperf --fast (fewer processes and values) for the "
                    "full suite too; --subset implies it")
     p.add_argument("--resume", action="store_true",
-                   help="pyperformance: keep the benchmarks already measured in --out (same "
-                   "interpreter binaries and options), run the others")
+                   help="pyperformance, suite-ir: keep the benchmarks already measured in "
+                   "--out (same interpreter binaries and options), run the others")
     p.add_argument("--reverse", action="store_true",
-                   help="pyperformance: run the selection in reverse order (with --resume, a "
-                   "second process on another core can work from the other end)")
+                   help="pyperformance, suite-ir: run the selection in reverse order (with "
+                   "--resume, a second process on another core can work from the other end)")
     p.add_argument("--measured-only", action="store_true",
-                   help="with --resume: run no new pyperformance benchmark, report on those "
-                   "already measured (a run stopped before the end)")
+                   help="with --resume: run no new pyperformance or suite-ir benchmark, "
+                   "report on those already measured (a run stopped before the end)")
     p.add_argument("--out", help="output directory (default: build/bench/results-TIMESTAMP)")
     p.add_argument("--phases",
                    help=f"comma-separated phases among {','.join(PHASES + EXTRA_PHASES)} "
@@ -1435,9 +1443,9 @@ def add_arguments(p):
                    help="callgrind workloads to run (default: all): "
                    + ",".join(w[0] for w in WORKLOADS))
     p.add_argument("--layouts", type=int, choices=range(1, len(HEAP_PADDINGS) + 1),
-                   help="callgrind: heap layouts per count (default: "
-                   f"{len(HEAP_PADDINGS)}, 3 with --subset, 1 with --tiny; paddings "
-                   f"{HEAP_PADDINGS})")
+                   help="callgrind, stdlib, suite-ir: heap layouts per count (default: "
+                   f"{len(HEAP_PADDINGS)}, 3 with --subset, {SUITE_LAYOUTS} for suite-ir, 1 "
+                   f"with --tiny; paddings {HEAP_PADDINGS})")
     p.add_argument("--tiny", action="store_true",
                    help="smallest sizes and no deferred-mode instruction counts, for testing "
                    "the tool (figures are meaningless)")

@@ -245,7 +245,7 @@ def test_venv_mismatch_is_detected(forkbench, python, upstream_python, tmp_path)
 
 
 FAKE_RUNSCRIPT = """
-import json, sys
+import json, subprocess, sys
 args = sys.argv[1:]
 assert args[:1] == ["--worker"], args
 if "--calibrate-loops" in args:
@@ -258,6 +258,11 @@ else:
     task = int(args[args.index("--worker-task") + 1])
     loops = int(args[args.index("--loops") + 1])
     total = sum(range(loops * (1000 + task * 500)))
+    # As pyperf's bench_command does: a child's whole output is parsed, so valgrind's
+    # own messages must not be in it.
+    out = subprocess.run([sys.executable, "-c", "print(42)"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True).stdout
+    assert out == "42\\n", repr(out)
 """
 
 
@@ -285,6 +290,7 @@ def test_suite_counts_resume_and_failures(forkbench, python, upstream_python, tm
     assert set(rec["counts"]) == {f"{t}.{who}.pad0{again}" for t in ("fake_a", "fake_b")
                                   for who in venvs for again in ("", ".again")}
     assert "--loops 5" in rec["counts"]["fake_b.patched.pad0"]["command"]
+    assert {c["processes"] for c in rec["counts"].values()} == {2}   # with the child
     capsys.readouterr()
     again = forkbench.suite_benchmark(fake, venvs, envs, work, (0,), True, 1)
     assert again == rec
