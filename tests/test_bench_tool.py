@@ -29,7 +29,7 @@ def test_tiny_run(root, python, upstream_python, tmp_path):
     cmd = [sys.executable, str(root / "fork"), "bench", "--tiny", "--out", str(out),
            "--phases", "callgrind,stdlib,latency,deferred", "--micro", "no_with",
            "--layouts", "2", "--ops", "lock,sleep0"]
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "bench: phase latency done" in res.stdout
 
@@ -57,7 +57,7 @@ def test_tiny_run(root, python, upstream_python, tmp_path):
 
     st = results["stdlib"]
     if st["status"] == "ok":
-        assert [r["name"] for r in st["rows"]] == ["lock", "sleep0"]
+        assert [r["name"] for r in st["rows"]] == ["sleep0", "lock"]   # the table's order
         for row in st["rows"]:
             assert row["upstream_per_op"] == row["upstream_ir"] / row["n"] > 0
             assert row["patched_per_op"] == row["patched_ir"] / row["n"] > 0
