@@ -824,41 +824,8 @@ def phase_wallclock(opts, python, upstream, out, build):
         tasks += [dict(t, benchmark=b["name"], bench=b, samples={"upstream": [],
                                                                  "patched": []})
                   for t in found]
-    t0 = time.monotonic()
-    rnd = 0
-    loads = []
-    while True:
-        todo = [t for t in tasks if "error" not in t and not t.get("resolved")]
-        if not todo or time.monotonic() - t0 > budget:
-            break
-        for t in todo:
-            if time.monotonic() - t0 > budget and len(t["samples"]["patched"]) >= min_rounds:
-                continue
-            order = ["upstream", "patched"] if rnd % 2 == 0 else ["patched", "upstream"]
-            for who in order:
-                dest = work / f"{t['name']}.{who}.json"
-                dest.unlink(missing_ok=True)
-                argv = worker_argv(t["bench"], t["task"], t["loops"], warmups=1,
-                                   values=1 if opts.tiny else 3)
-                res = run([*pin, venvs[who], "-s", *argv, "--output", dest], check=False,
-                          env=envs[who], timeout=3600)
-                if res.returncode or not dest.exists():
-                    t["error"] = f"{who}: exit {res.returncode}: {res.stderr[-1000:]}"
-                    break
-                (values,) = [b["values"] for b in read_pyperf_json(dest)]
-                t["samples"][who].append(sum(values) / len(values))
-            if "error" in t:
-                continue
-            ratios = [p / u for u, p in zip(t["samples"]["upstream"],
-                                            t["samples"]["patched"])]
-            t["ratio"], t["low"], t["high"] = ratio_interval(ratios)
-            t["resolved"] = (len(ratios) >= min_rounds and
-                             resolved(t["low"], t["high"], t["ratio"], width))
-        loads.append(os.getloadavg()[0])
-        rnd += 1
-        done = sum(bool(t.get("resolved")) for t in tasks)
-        log(f"wallclock: round {rnd} done, {done}/{len(tasks)} intervals within ±"
-            f"{width:.0%}, {(time.monotonic() - t0) / 60:.1f} of {budget / 60:.0f} min")
+    rnd, loads = wallclock_rounds(tasks, venvs, envs, work, pin, budget, min_rounds, width,
+                                  1 if opts.tiny else 3)
     rows = []
     for t in tasks:
         row = {k: t.get(k) for k in ("benchmark", "name", "loops", "ratio", "low", "high",
@@ -875,6 +842,48 @@ def phase_wallclock(opts, python, upstream, out, build):
                       "of the rounds' patched/upstream means, 95% interval from Student's t "
                       "on their logarithms; a task stops once its interval is within "
                       f"±{width:.0%} (at least {min_rounds} rounds)"}
+
+
+def wallclock_rounds(tasks, venvs, envs, work, pin, budget, min_rounds, width, values):
+    """Run rounds over the tasks not yet resolved until none is left or the budget (s)
+    ends; each task's samples, ratio, interval and resolved flag are updated in place.
+    Returns the number of rounds and the load average after each."""
+    t0 = time.monotonic()
+    rnd = 0
+    loads = []
+    while True:
+        todo = [t for t in tasks if "error" not in t and not t.get("resolved")]
+        if not todo or time.monotonic() - t0 > budget:
+            break
+        for t in todo:
+            if time.monotonic() - t0 > budget and len(t["samples"]["patched"]) >= min_rounds:
+                continue
+            order = ["upstream", "patched"] if rnd % 2 == 0 else ["patched", "upstream"]
+            for who in order:
+                dest = work / f"{t['name']}.{who}.json"
+                dest.unlink(missing_ok=True)
+                argv = worker_argv(t["bench"], t["task"], t["loops"], warmups=1,
+                                   values=values)
+                res = run([*pin, venvs[who], "-s", *argv, "--output", dest], check=False,
+                          env=envs[who], timeout=3600)
+                if res.returncode or not dest.exists():
+                    t["error"] = f"{who}: exit {res.returncode}: {res.stderr[-1000:]}"
+                    break
+                (got,) = [b["values"] for b in read_pyperf_json(dest)]
+                t["samples"][who].append(sum(got) / len(got))
+            if "error" in t:
+                continue
+            ratios = [p / u for u, p in zip(t["samples"]["upstream"],
+                                            t["samples"]["patched"])]
+            t["ratio"], t["low"], t["high"] = ratio_interval(ratios)
+            t["resolved"] = (len(ratios) >= min_rounds and
+                             resolved(t["low"], t["high"], t["ratio"], width))
+        loads.append(os.getloadavg()[0])
+        rnd += 1
+        done = sum(bool(t.get("resolved")) for t in tasks)
+        log(f"wallclock: round {rnd} done, {done}/{len(tasks)} intervals within ±"
+            f"{width:.0%}, {(time.monotonic() - t0) / 60:.1f} of {budget / 60:.1f} min")
+    return rnd, loads
 
 
 def phase_stdlib(opts, python, upstream, out, build):

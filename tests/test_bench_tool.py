@@ -323,3 +323,42 @@ def test_side_by_side_report(forkbench, tmp_path):
     assert "| instructions per stdlib operation | lock | 1.0020 PASS | 0.9980 PASS |" in md
     assert "| time, interleaved and pinned | go | 1.002 [0.990-1.010] | 0.998 [0.990-1.010] |" in md
     assert "| instructions, bench/micro | no_with | 1.0000 PASS | - |" in md
+
+
+FAKE_TIMED_RUNSCRIPT = """
+import json, os, random, sys
+args = sys.argv[1:]
+out = args[args.index("--output") + 1]
+task = int(args[args.index("--worker-task") + 1])
+n = int(args[args.index("--values") + 1])
+base = float(os.environ["FAKE_SECONDS"])
+if task == 1:   # noisy: a ratio the rounds cannot pin down within the budget
+    values = [base * random.uniform(0.5, 1.5) for _ in range(n)]
+else:
+    values = [base] * n
+json.dump({"version": "1.0", "benchmarks": [
+    {"metadata": {"name": f"task{task}"}, "runs": [{"values": values}]}]}, open(out, "w"))
+"""
+
+
+def test_wallclock_rounds_interleave_until_resolved_or_budget(forkbench, python,
+                                                               upstream_python, tmp_path):
+    script = tmp_path / "run_benchmark.py"
+    script.write_text(FAKE_TIMED_RUNSCRIPT)
+    bench = {"name": "fake", "runscript": str(script), "extra_opts": []}
+    venvs = {"upstream": upstream_python, "patched": python}
+    envs = {"upstream": forkbench.clean_env(FAKE_SECONDS="0.010"),
+            "patched": forkbench.clean_env(FAKE_SECONDS="0.0105")}
+    tasks = [{"task": i, "name": f"task{i}", "loops": 1, "benchmark": "fake",
+              "bench": bench, "samples": {"upstream": [], "patched": []}} for i in (0, 1)]
+    tasks.append({"benchmark": "broken", "name": "broken", "error": "calibration failed"})
+    rounds, loads = forkbench.wallclock_rounds(tasks, venvs, envs, tmp_path, [], 8, 3, 0.02,
+                                               3)
+    steady, noisy, broken = tasks
+    # 1.05 exactly every round: resolved after the minimum number of rounds.
+    assert len(steady["samples"]["patched"]) == 3 and steady["resolved"]
+    assert (steady["ratio"], steady["low"], steady["high"]) == pytest.approx((1.05,) * 3)
+    # Noisy: still running until the budget ends, never resolved at ±2%.
+    assert len(noisy["samples"]["patched"]) == rounds > 3
+    assert not noisy["resolved"] and noisy["high"] / noisy["ratio"] - 1 > 0.02
+    assert "samples" not in broken and len(loads) == rounds
