@@ -8,8 +8,9 @@ defers it; it is delivered, and caught, once the scope ends.  The loop body does
 arithmetic and calls a small Python function, so both back edges and function entries
 (RESUME) are check points.  The loop runs in the scope itself (depth 0) or D frames
 below it (--depths), where each check point must still find that the scope protects.
-Speed ratio = time(none) / time(pending); >= 0.9 is the target.  With --once, one loop runs silently, so that forkbench can count its instructions under
-callgrind (deterministic, unlike times on a shared machine).
+Speed ratio = time(none) / time(pending); >= 0.9 is the target.  With --once, one loop
+runs silently, so that forkbench can count its instructions under callgrind
+(deterministic, unlike times on a shared machine).
 """
 
 import argparse

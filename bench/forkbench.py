@@ -1195,8 +1195,8 @@ def report_md(res):
                                 lines.append(f"| {r['name']} | {who} | {a:,} | {x:,} | "
                                              f"{(x - a) / a:+.2e} |")
             for f in su.get("failed", []):
-                lines.append(f"- FAILED: {f['benchmark']} on {f['side']}: "
-                             f"{f['error'].strip().splitlines()[-1] if f['error'].strip() else ''}")
+                last = (f["error"].strip().splitlines() or [""])[-1]
+                lines.append(f"- FAILED: {f['benchmark']} on {f['side']}: {last}")
         else:
             lines.append(f"Status: {su.get('status')}")
         lines.append("")
@@ -1586,7 +1586,7 @@ def side_by_side_md(out, configs, command):
     runs = {c: json.loads((Path(out) / c / "results.json").read_text()) for c in configs}
     heads = {c: headline(r) for c, r in runs.items()}
     keys = list(dict.fromkeys(k for c in configs for k in heads[c]))
-    lines = [f"# `./fork bench`: build configurations side by side", "",
+    lines = ["# `./fork bench`: build configurations side by side", "",
              f"Command: `{command}`. Ratios are patched / upstream, each configuration's "
              "interpreters built with the same flags; full reports: "
              + ", ".join(f"[{c}]({c}/report.md)" for c in configs) + ".", "",

@@ -242,7 +242,14 @@ FAKE_CONFIGURE = """#!/bin/sh
 # Makefile.pre.in with --enable-optimizations, profiles only while profile-run-stamp is
 # missing and drops the profile on `make profile-removal`.
 echo "$@" > configure-args
-printf 'all:\\n\\t@test -f profile-run-stamp || { echo run >> profile-runs; touch profile-run-stamp; }\\n\\t@touch python\\nprofile-removal:\\n\\trm -f profile-run-stamp\\n' > Makefile
+tab=$(printf '\\t')
+cat > Makefile <<EOF
+all:
+${tab}@test -f profile-run-stamp || { echo run >> profile-runs; touch profile-run-stamp; }
+${tab}@touch python
+profile-removal:
+${tab}rm -f profile-run-stamp
+EOF
 """
 
 
