@@ -221,6 +221,12 @@ def benchmark_venvs(venv_py, benches, selection, sides, build, opts):
     return venvs
 
 
+def venv_versions(venvs):
+    """What each benchmark venv runs, for the report: sys.version."""
+    return {who: run([py, "-c", "import sys; print(sys.version)"], quiet=True,
+                     env=clean_env()).stdout.strip() for who, py in venvs.items()}
+
+
 def python_version(python):
     return run([python, "-c", "import platform; print(platform.python_version())"],
                quiet=True, env=clean_env()).stdout.strip()
@@ -299,6 +305,7 @@ def phase_pyperformance(opts, python, upstream, out, build):
             helper_args = ["merge", merged[who], *files[who]]
             run([venv_py, HERE / "pyperf_helper.py", *helper_args], quiet=True)
     result = {"pyperformance": version, "selection": selection, "pyperf_opts": pyperf_opts,
+              "venv_versions": venv_versions(venvs),
               "failed": failed, "rows": [], "compare_to": None, "selected": len(benches),
               "not_run": sorted(not_run)}
     if not (files["upstream"] and files["patched"]):
@@ -746,6 +753,7 @@ def phase_suite_ir(opts, python, upstream, out, build):
             not_run.append(b["name"])
     rows, failed = suite_rows(records, paddings)
     res = {"status": "ok", "selection": selection, "selected": len(benches),
+           "venv_versions": venv_versions(venvs),
            "pyperformance": version[0], "pyperf": version[1], "paddings": list(paddings),
            "rows": rows, "failed": failed, "not_run": not_run, "hashseed": 0,
            "cpu_seconds": sum(c["seconds"] for r in records
@@ -1032,6 +1040,13 @@ def ms(ns):
     return "-" if ns is None else f"{ns / 1e6:.3f}"
 
 
+def venv_lines(phase):
+    if not phase.get("venv_versions"):
+        return []
+    return ["Benchmark venvs run: " + "; ".join(
+        f"{who} `{v.splitlines()[0]}`" for who, v in phase["venv_versions"].items()) + ".", ""]
+
+
 def report_md(res):
     m = res["machine"]
     lines = [f"# `./fork bench` results ({res['started']})", ""]
@@ -1062,6 +1077,7 @@ def report_md(res):
                           "were measured** (the run was stopped and reported with "
                           "`--resume --measured-only`); not measured: "
                           + ", ".join(pp["not_run"]) + ".", ""]
+            lines += venv_lines(pp)
             lines += [f"pyperformance {pp['pyperformance']}, pyperf {pp.get('pyperf')}, "
                       f"options `{' '.join(pp['pyperf_opts']) or '(default)'}`, "
                       "benchmarks interleaved (upstream and patched alternately, "
@@ -1160,6 +1176,7 @@ def report_md(res):
                 lines += [f"**Partial: {su['selected'] - len(su['not_run'])} of "
                           f"{su['selected']} benchmarks of the `{su['selection']}` selection "
                           "counted**; not counted: " + ", ".join(su["not_run"]) + ".", ""]
+            lines += venv_lines(su)
             lines += [f"pyperformance {su['pyperformance']}, pyperf {su['pyperf']}, "
                       f"selection `{su['selection']}`. Method: {su['method']}; "
                       f"PYTHONHASHSEED=0. Targets: geometric mean ≤ "

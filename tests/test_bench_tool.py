@@ -106,6 +106,7 @@ def test_report_and_chart_render_every_section(forkbench):
                                  "config_args": "", "opt": "-O3"}},
         "pyperformance": {
             "pyperformance": "1.14.0", "pyperf": "2.11.0", "pyperf_opts": ["--fast"],
+            "venv_versions": {"upstream": "3.13.5 (main)", "patched": "3.13.5 (fork)"},
             "rows": [{"name": "richards", "base_mean": 0.1, "base_stdev": 0.001,
                       "changed_mean": 0.103, "changed_stdev": 0.001, "ratio": 1.03,
                       "significant": True}],
@@ -161,6 +162,8 @@ def test_report_and_chart_render_every_section(forkbench):
     }
     report = forkbench.report_md(res)
     assert "| richards |" in report and "MISS" in report and "`f.c:g`" in report
+    assert ("Benchmark venvs run: upstream `3.13.5 (main)`; patched `3.13.5 (fork)`."
+            in report)
     assert "| finally | 0 | 10 | 90 | 100 | 9 / 10 | 0.900 | PASS |" in report
     assert "| finally body | 1,000 | 10 | 1.000 | 50.000 | 0.020 | ≥ 0.9 | MISS | 0 |" in report
     assert "`interrupt.c:h`" in report
