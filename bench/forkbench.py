@@ -68,9 +68,18 @@ TARGETS = {
     "latency_p99_ms": 2.0,
     "latency_max_ms": 20.0,
     "deferred_speed": 0.9,
+    "stdlib": 1.01,
+    "suite_geomean": 1.002,
+    "suite_worst": 1.01,
+    "wallclock_ci": 0.02,
 }
 
-PHASES = ["pyperformance", "callgrind", "latency", "deferred"]
+PHASES = ["pyperformance", "callgrind", "stdlib", "latency", "deferred"]
+# Run only when asked for (--suite-ir, --wallclock or --phases): hours, or a time budget.
+EXTRA_PHASES = ["suite-ir", "wallclock"]
+# The order phases run in: deterministic and quick ones first, timing-sensitive ones last.
+PHASE_ORDER = ["callgrind", "stdlib", "latency", "deferred", "suite-ir", "pyperformance",
+               "wallclock"]
 
 # Objects allocated in every small size class before a callgrind workload runs, one
 # layout per value: fixed, so both interpreters and every run see the same layouts.
@@ -173,30 +182,79 @@ def helper(venv_py, *args):
     return json.loads(run([venv_py, HERE / "pyperf_helper.py", *args], quiet=True).stdout)
 
 
+def venv_mismatch(venv_python, python):
+    """None if the venv runs `python`, else what it runs instead."""
+    code = "import sys; print(sys.version); print(sys._base_executable)"
+    try:
+        got = run([venv_python, "-c", code], quiet=True, env=clean_env()).stdout.split("\n")
+        want = run([python, "-c", code], quiet=True, env=clean_env()).stdout.split("\n")
+    except (OSError, RuntimeError) as e:
+        return str(e)
+    if got[0] != want[0] or Path(got[1]).resolve() != Path(want[1]).resolve():
+        return f"{got[1]} ({got[0]})"
+    return None
+
+
+def benchmark_venvs(venv_py, benches, selection, sides, build, opts):
+    """pyperformance's venv of each interpreter for these benchmarks (created once), each
+    checked to run that interpreter."""
+    tag = re.sub(r"[^a-z0-9]+", "-", selection)[:40] if selection != "default" else "default"
+    config = getattr(opts, "config", "default")
+    venvs = {}
+    for who, py in sides.items():
+        name = f"venv-{who}-{tag}" if config == "default" else f"venv-{who}-{config}-{tag}"
+        venv = build / "bench" / name
+        stamp = venv / ".forkbench-ok"
+        wrong = stamp.exists() and venv_mismatch(venv / "bin" / "python", py)
+        if wrong:
+            log(f"pyperformance: {venv} runs {wrong}, not {py}: creating it again")
+        if not stamp.exists() or wrong:
+            shutil.rmtree(venv, ignore_errors=True)
+            log(f"pyperformance: creating the {who} venv for {len(benches)} benchmarks")
+            run([venv_py, HERE / "pyperf_helper.py", "venv", venv, py,
+                 ",".join(b["name"] for b in benches)], capture=False)
+            wrong = venv_mismatch(venv / "bin" / "python", py)
+            if wrong:
+                raise RuntimeError(f"{venv} runs {wrong}, not {py}")
+            stamp.write_text(selection + "\n")
+        venvs[who] = venv / "bin" / "python"
+    return venvs
+
+
+def venv_versions(venvs):
+    """What each benchmark venv runs, for the report: sys.version."""
+    return {who: run([py, "-c", "import sys; print(sys.version)"], quiet=True,
+                     env=clean_env()).stdout.strip() for who, py in venvs.items()}
+
+
+def python_version(python):
+    return run([python, "-c", "import platform; print(platform.python_version())"],
+               quiet=True, env=clean_env()).stdout.strip()
+
+
+def list_benchmarks(venv_py, selection, python):
+    """The selection's benchmarks that the interpreter's version supports."""
+    return helper(venv_py, "list", selection, python_version(python))
+
+
+def selection_of(opts, default="default"):
+    if opts.benchmarks:
+        return ",".join(opts.benchmarks)
+    return ",".join(SUBSET) if opts.subset else default
+
+
 def phase_pyperformance(opts, python, upstream, out, build):
     venv_py = ensure_pyperformance(build)
     version = run([venv_py, "-c", "import pyperformance; print(pyperformance.__version__)"],
                   quiet=True).stdout.strip()
-    selection = ",".join(opts.benchmarks) if opts.benchmarks else (
-        ",".join(SUBSET) if opts.subset else "default")
-    benches = helper(venv_py, "list", selection)
+    selection = selection_of(opts)
+    benches = list_benchmarks(venv_py, selection, upstream)
     if opts.reverse:
         benches.reverse()
     work = out / "pyperformance"
     work.mkdir(parents=True, exist_ok=True)
-    tag = re.sub(r"[^a-z0-9]+", "-", selection)[:40] if selection != "default" else "default"
     sides = {"upstream": upstream, "patched": python}
-    venvs = {}
-    for who, py in sides.items():
-        venv = build / "bench" / f"venv-{who}-{tag}"
-        stamp = venv / ".forkbench-ok"
-        if not stamp.exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            log(f"pyperformance: creating the {who} venv for {len(benches)} benchmarks")
-            run([venv_py.parent / "pyperformance", "venv", "create", "--venv", venv,
-                 "--python", py, "-b", ",".join(b["name"] for b in benches)], capture=False)
-            stamp.write_text(selection + "\n")
-        venvs[who] = venv / "bin" / "python"
+    venvs = benchmark_venvs(venv_py, benches, selection, sides, build, opts)
     pyperf_opts = (["--debug-single-value"] if opts.tiny else
                    ["--fast"] if opts.subset or opts.fast else [])
     # A full run takes hours on a small machine: --resume keeps the benchmarks already
@@ -247,6 +305,7 @@ def phase_pyperformance(opts, python, upstream, out, build):
             helper_args = ["merge", merged[who], *files[who]]
             run([venv_py, HERE / "pyperf_helper.py", *helper_args], quiet=True)
     result = {"pyperformance": version, "selection": selection, "pyperf_opts": pyperf_opts,
+              "venv_versions": venv_versions(venvs),
               "failed": failed, "rows": [], "compare_to": None, "selected": len(benches),
               "not_run": sorted(not_run)}
     if not (files["upstream"] and files["patched"]):
@@ -304,7 +363,9 @@ def callgrind_one(python, args, outfile, env):
 
 def annotate(outfile):
     """Exclusive Ir per function from callgrind_annotate."""
-    res = run(["callgrind_annotate", "--inclusive=no", "--threshold=100", outfile],
+    # --auto=no: source annotation lines (comments with URLs) would parse as functions.
+    res = run(["callgrind_annotate", "--auto=no", "--inclusive=no", "--threshold=100",
+               outfile],
               check=False, quiet=True)
     funcs = {}
     for line in res.stdout.splitlines():
@@ -335,7 +396,8 @@ def cost_breakdown(files, changed="patched", base="upstream"):
     return [{"function": fn, "extra_ir": d} for d, fn in top + rest]
 
 
-def phase_callgrind(opts, python, upstream, out, build):
+def ensure_valgrind():
+    """None if valgrind is there (installed with apt-get if need be), else a status."""
     if not shutil.which("valgrind"):
         if os.geteuid() == 0 and shutil.which("apt-get"):
             env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -344,22 +406,99 @@ def phase_callgrind(opts, python, upstream, out, build):
                 run(["apt-get", "update"], env=env, capture=False)
                 run(["apt-get", "install", "-y", "valgrind"], env=env, capture=False)
         if not shutil.which("valgrind"):
-            return {"status": "unavailable: valgrind is not installed", "rows": []}
-    bmdir = pyperformance_benchmarks_dir(build)
-    work = out / "callgrind"
-    work.mkdir(parents=True, exist_ok=True)
+            return "unavailable: valgrind is not installed"
+    return None
+
+
+def jobs_count(opts):
+    return getattr(opts, "jobs", None) or os.cpu_count() or 1
+
+
+def layout_envs(work, bmdir=None):
     # Each interpreter gets its own bytecode cache (they share the cpython-313 cache tag
     # but not the magic number), warmed before measuring, so no measured run compiles.
-    envs = {who: clean_env(PYTHONPYCACHEPREFIX=str(work / f"pycache-{who}"),
+    return {who: clean_env(PYTHONPYCACHEPREFIX=str(work / f"pycache-{who}"),
                            **({"FORKBENCH_PYPERFORMANCE_BENCHMARKS": str(bmdir)}
                               if bmdir else {}))
             for who in ("upstream", "patched")}
-    workloads = [w for w in WORKLOADS if not opts.micro or w[0] in opts.micro]
+
+
+def submit_layouts(pool, jobs, sides, envs, work, name, argv, paddings):
+    """Queue the counts of `heap_layout.py PAD *argv(k)` for k = 1, 2 on both sides.
+
+    Returns an error status if the workload fails natively (which also warms the
+    bytecode cache, through the launcher: the 1N run imports what 2N does)."""
+    for who, py in sides.items():
+        if run([py, "-s", HERE / "heap_layout.py", 0, *argv(1)], env=envs[who],
+               check=False).returncode:
+            return f"error: {name} failed to run on {who}"
+    for who, py in sides.items():
+        for pad in paddings:
+            for k in (1, 2):
+                f = work / f"{name}.{who}.pad{pad}.{k}N.out"
+                args = [HERE / "heap_layout.py", pad, *argv(k)]
+                jobs[(name, who, pad, k)] = (
+                    pool.submit(callgrind_one, py, args, f, envs[who]), f)
+    return None
+
+
+def collect_layouts(jobs, by_name):
+    for (name, who, pad, k), (fut, f) in jobs.items():
+        row = by_name[name]
+        try:
+            ir = fut.result()
+        except RuntimeError as e:
+            row["status"] = f"error: {e}"
+            log(f"callgrind {name} {who} padding {pad} {k}N: error")
+            continue
+        row.setdefault(f"{who}_{k}N", {})[str(pad)] = ir
+        log(f"callgrind {name} {who} padding {pad} {k}N: {ir:,} Ir")
+
+
+def compare_layouts(r, paddings, work):
+    """Fill in a row's medians, ratio, layout range, PASS/MISS and (on a MISS) breakdown."""
+    sides = ("upstream", "patched")
+    per_layout = {who: [r[f"{who}_2N"][str(p)] - r[f"{who}_1N"][str(p)]
+                        for p in paddings] for who in sides}
+    r["upstream_ir"] = median_int(per_layout["upstream"])
+    r["patched_ir"] = median_int(per_layout["patched"])
+    r["ratio"] = r["patched_ir"] / r["upstream_ir"]
+    layout_ratios = [p / u for p, u in zip(per_layout["patched"], per_layout["upstream"])]
+    r["layout_ratio_range"] = [min(layout_ratios), max(layout_ratios)]
+    r["status"] = "PASS" if r["ratio"] <= r["target"] else "MISS"
+    if r["status"] == "MISS" and shutil.which("callgrind_annotate"):
+        # The layout whose patched count is the median one.
+        pad = paddings[per_layout["patched"].index(r["patched_ir"])]
+        files = {(who, k): work / f"{r['name']}.{who}.pad{pad}.{k}N.out"
+                 for who in sides for k in (1, 2)}
+        r["cost_breakdown"] = cost_breakdown(files)
+        r["cost_breakdown_padding"] = pad
+
+
+def layouts_method(paddings):
+    return ("Ir(2N) - Ir(N) for each interpreter (bytecode caches warmed first), "
+            f"under {len(paddings)} heap layout(s) (bench/heap_layout.py, "
+            f"paddings {', '.join(map(str, paddings))}); ratio of the interpreters' medians")
+
+
+def choose_paddings(opts):
     layouts = opts.layouts or (1 if opts.tiny else 3 if opts.subset else len(HEAP_PADDINGS))
-    paddings = HEAP_PADDINGS[:layouts]
+    return HEAP_PADDINGS[:layouts]
+
+
+def phase_callgrind(opts, python, upstream, out, build):
+    problem = ensure_valgrind()
+    if problem:
+        return {"status": problem, "rows": []}
+    bmdir = pyperformance_benchmarks_dir(build)
+    work = out / "callgrind"
+    work.mkdir(parents=True, exist_ok=True)
+    envs = layout_envs(work, bmdir)
+    workloads = [w for w in WORKLOADS if not opts.micro or w[0] in opts.micro]
+    paddings = choose_paddings(opts)
     rows, jobs = [], {}
     sides = {"upstream": upstream, "patched": python}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs_count(opts)) as pool:
         for name, n, what in workloads:
             script = MICRO / f"{name}.py"
             if name.startswith("pp_"):
@@ -375,54 +514,424 @@ def phase_callgrind(opts, python, upstream, out, build):
             row = {"name": name, "what": what, "n": n, "plain": plain,
                    "target": TARGETS["callgrind_plain" if plain else "callgrind"]}
             rows.append(row)
-            for who, py in sides.items():
-                # Warm the bytecode cache natively, through the launcher (the 1N run
-                # imports what 2N does).
-                if run([py, "-s", HERE / "heap_layout.py", 0, script, n], env=envs[who],
-                       check=False).returncode:
-                    row["status"] = f"error: {name} failed to run on {who}"
-                    break
-                for pad in paddings:
-                    for k in (1, 2):
-                        f = work / f"{name}.{who}.pad{pad}.{k}N.out"
-                        args = [HERE / "heap_layout.py", pad, script, n * k]
-                        jobs[(name, who, pad, k)] = (
-                            pool.submit(callgrind_one, py, args, f, envs[who]), f)
-        by_name = {r["name"]: r for r in rows}
-        for (name, who, pad, k), (fut, f) in jobs.items():
-            row = by_name[name]
-            try:
-                ir = fut.result()
-            except RuntimeError as e:
-                row["status"] = f"error: {e}"
-                log(f"callgrind {name} {who} padding {pad} {k}N: error")
-                continue
-            row.setdefault(f"{who}_{k}N", {})[str(pad)] = ir
-            log(f"callgrind {name} {who} padding {pad} {k}N: {ir:,} Ir")
+            problem = submit_layouts(pool, jobs, sides, envs, work, name,
+                                     lambda k, script=script, n=n: [script, n * k], paddings)
+            if problem:
+                row["status"] = problem
+        collect_layouts(jobs, {r["name"]: r for r in rows})
     for r in rows:
-        if "status" in r:
-            continue
-        per_layout = {who: [r[f"{who}_2N"][str(p)] - r[f"{who}_1N"][str(p)]
-                            for p in paddings] for who in sides}
-        r["upstream_ir"] = median_int(per_layout["upstream"])
-        r["patched_ir"] = median_int(per_layout["patched"])
-        r["ratio"] = r["patched_ir"] / r["upstream_ir"]
-        layout_ratios = [p / u for p, u in zip(per_layout["patched"],
-                                                per_layout["upstream"])]
-        r["layout_ratio_range"] = [min(layout_ratios), max(layout_ratios)]
-        r["status"] = "PASS" if r["ratio"] <= r["target"] else "MISS"
-        if r["status"] == "MISS" and shutil.which("callgrind_annotate"):
-            # The layout whose patched count is the median one.
-            pad = paddings[per_layout["patched"].index(r["patched_ir"])]
-            files = {(who, k): work / f"{r['name']}.{who}.pad{pad}.{k}N.out"
-                     for who in sides for k in (1, 2)}
-            r["cost_breakdown"] = cost_breakdown(files)
-            r["cost_breakdown_padding"] = pad
+        if "status" not in r:
+            compare_layouts(r, paddings, work)
     return {"status": "ok", "rows": rows, "hashseed": 0, "paddings": list(paddings),
-            "method": "Ir(2N) - Ir(N) for each interpreter (bytecode caches warmed first), "
-                      f"under {len(paddings)} heap layout(s) (bench/heap_layout.py, "
-                      f"paddings {', '.join(map(str, paddings))}); ratio of the "
-                      "interpreters' medians"}
+            "method": layouts_method(paddings)}
+
+
+def stdlib_ops_list(python):
+    return json.loads(run([python, "-s", HERE / "stdlib_ops.py", "--list"], quiet=True,
+                          env=clean_env()).stdout)
+
+
+# --- whole-suite instruction counts -----------------------------------------------------
+
+# Heap layouts per whole-suite count unless --layouts says otherwise: each layout is one
+# more count of every benchmark on both interpreters.
+SUITE_LAYOUTS = 3
+
+
+def read_pyperf_json(path):
+    """Each benchmark of a pyperf JSON file: name, loops, values (standard library json)."""
+    data = json.loads(Path(path).read_text())
+    rows = []
+    for b in data["benchmarks"]:
+        common = dict(data.get("metadata", {}), **b.get("metadata", {}))
+        loops, values, name = None, [], common.get("name")
+        for r in b["runs"]:
+            md = dict(common, **r.get("metadata", {}))
+            loops = md.get("loops", loops)
+            name = md.get("name", name)
+            values += r.get("values", [])
+        rows.append({"name": name, "loops": loops, "values": values})
+    return rows
+
+
+def worker_argv(bench, task, loops, warmups=0, values=1):
+    """A pyperf worker running one task of a runscript with fixed loops, in-process."""
+    return [bench["runscript"], *bench["extra_opts"], "--worker", "--worker-task", str(task),
+            "--loops", str(loops), "--warmups", str(warmups), "--values", str(values)]
+
+
+def calibrate_tasks(venv, bench, env, dest, prefix=()):
+    """The runscript's tasks (pyperf benchmarks) and the loops pyperf calibrates for each,
+    from one native worker process (--calibrate-loops); None if it fails."""
+    dest.unlink(missing_ok=True)
+    cmd = [*prefix, venv, "-s", HERE / "heap_layout.py", 0, bench["runscript"],
+           *bench["extra_opts"], "--worker", "--calibrate-loops", "--output", dest]
+    res = run(cmd, check=False, env=env, timeout=3600)
+    if res.returncode or not dest.exists():
+        return None, (res.stderr or res.stdout or "")[-2000:]
+    tasks = [{"task": i, "name": b["name"], "loops": b["loops"]}
+             for i, b in enumerate(read_pyperf_json(dest))]
+    return tasks, None
+
+
+def callgrind_tree(python, args, stem, env, timeout=None):
+    """Ir of a process and of the processes it starts (--trace-children=yes, one profile
+    per process): {"ir", "processes", "seconds"}."""
+    def mine():
+        # STEM.PID.out and .log, not those of a longer stem (STEM.again.PID.out).
+        pattern = re.compile(re.escape(stem.name) + r"\.\d+\.(out|log)")
+        return [f for f in stem.parent.iterdir() if pattern.fullmatch(f.name)]
+
+    for old in mine():
+        old.unlink()
+    # Valgrind's messages go to a file: on a child's stderr they would reach the parent
+    # that reads it (pyperf's bench_command parses its worker's output).
+    cmd = ["valgrind", "--tool=callgrind", "--trace-children=yes",
+           f"--callgrind-out-file={stem}.%p.out", f"--log-file={stem}.%p.log",
+           python, "-s", *args]
+    t0 = time.monotonic()
+    res = run(cmd, check=False, env=env, timeout=timeout)
+    if res.returncode != 0:
+        raise RuntimeError(f"{shlex.join(map(str, cmd))} failed (exit {res.returncode}):\n"
+                           f"{res.stderr[-2000:]}")
+    files = [f for f in mine() if f.suffix == ".out"]
+    return {"ir": sum(callgrind_total(f) for f in files), "processes": len(files),
+            "seconds": round(time.monotonic() - t0, 1), "command": shlex.join(map(str, cmd))}
+
+
+def write_json(path, data):
+    """Write atomically: a process on the other core may read it meanwhile."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def suite_benchmark(b, venvs, envs, work, paddings, resume, repeat):
+    """Calibrate, then count every task of one benchmark on both sides under each layout.
+
+    Results go to work/counts/NAME.json, rewritten after each count, so that --resume
+    keeps every count already made."""
+    dest = work / "counts" / f"{b['name']}.json"
+    prof = work.parent / "callgrind" / "suite-ir"
+    rec = json.loads(dest.read_text()) if resume and dest.exists() else {}
+    if rec.get("complete"):
+        log(f"suite-ir {b['name']}: kept (--resume)")
+        return rec
+    rec.update(benchmark=b["name"], runscript=Path(b["runscript"]).parent.name,
+               extra_opts=b["extra_opts"])
+    if "tasks" not in rec:
+        # Loops are calibrated natively on upstream, then fixed for both interpreters.
+        for who in ("upstream", "patched"):
+            tasks, err = calibrate_tasks(venvs[who], b, envs[who],
+                                         work / "counts" / f".calibrate-{b['name']}.json")
+            if tasks:
+                rec.update(tasks=tasks, calibrated_on=who)
+                break
+            rec.setdefault("failed", {})[who] = f"calibration failed: {err}"
+        else:
+            rec["complete"] = True
+            write_json(dest, rec)
+            log(f"suite-ir {b['name']}: FAILED on both interpreters")
+            return rec
+        write_json(dest, rec)
+    counts = rec.setdefault("counts", {})
+    for t in rec["tasks"]:
+        argv = worker_argv(b, t["task"], t["loops"])
+        for who in ("upstream", "patched"):
+            if who in rec.get("failed", {}):
+                continue
+            # Natively first: the bytecode cache is warm, and a failure shows quickly.
+            res = run([venvs[who], "-s", HERE / "heap_layout.py", 0, *argv], check=False,
+                      env=envs[who], timeout=3600)
+            if res.returncode:
+                rec.setdefault("failed", {})[who] = (
+                    f"task {t['name']} failed natively (exit {res.returncode}): "
+                    f"{(res.stderr or res.stdout)[-2000:]}")
+                write_json(dest, rec)
+                continue
+            plan = [(pad, "") for pad in paddings] + [(paddings[0], ".again")] * repeat
+            for pad, again in plan:
+                key = f"{t['name']}.{who}.pad{pad}{again}"
+                if key in counts:
+                    continue
+                stem = prof / f"{b['name']}.{key}"
+                try:
+                    counts[key] = callgrind_tree(venvs[who], [HERE / "heap_layout.py", pad,
+                                                              *argv], stem, envs[who],
+                                                 timeout=6 * 3600)
+                except (RuntimeError, subprocess.TimeoutExpired) as e:
+                    rec.setdefault("failed", {})[who] = f"task {t['name']}: {e}"[-2000:]
+                    break
+                log(f"suite-ir {b['name']} {key}: {counts[key]['ir']:,} Ir "
+                    f"({counts[key]['seconds']:.0f}s)")
+                write_json(dest, rec)
+    rec["complete"] = True
+    write_json(dest, rec)
+    return rec
+
+
+def suite_rows(records, paddings):
+    """Per task: the medians over layouts, ratio, range, repeat check; and the failures."""
+    rows, failed = [], []
+    for rec in records:
+        for who, why in sorted(rec.get("failed", {}).items()):
+            failed.append({"benchmark": rec["benchmark"], "side": who, "error": why})
+        if not rec.get("tasks") or rec.get("failed"):
+            continue
+        counts = rec["counts"]
+        for t in rec["tasks"]:
+            per = {who: [counts[f"{t['name']}.{who}.pad{p}"]["ir"] for p in paddings]
+                   for who in ("upstream", "patched")}
+            row = {"benchmark": rec["benchmark"], "name": t["name"], "loops": t["loops"],
+                   "upstream_ir": median_int(per["upstream"]),
+                   "patched_ir": median_int(per["patched"]),
+                   "seconds": sum(c["seconds"] for k, c in counts.items()
+                                  if k.startswith(t["name"] + "."))}
+            row["ratio"] = row["patched_ir"] / row["upstream_ir"]
+            ratios = [p / u for p, u in zip(per["patched"], per["upstream"])]
+            row["layout_ratio_range"] = [min(ratios), max(ratios)]
+            row["status"] = "PASS" if row["ratio"] <= TARGETS["suite_worst"] else "MISS"
+            again = {who: counts.get(f"{t['name']}.{who}.pad{paddings[0]}.again")
+                     for who in ("upstream", "patched")}
+            if all(again.values()):
+                row["repeat"] = {who: [per[who][0], again[who]["ir"]] for who in again}
+            rows.append(row)
+    return rows, failed
+
+
+def phase_suite_ir(opts, python, upstream, out, build):
+    """Every benchmark of the selection, one pyperf worker process with fixed loops, under
+    callgrind on both interpreters: total instructions, ratio, geometric mean."""
+    problem = ensure_valgrind()
+    if problem:
+        return {"status": problem, "rows": []}
+    venv_py = ensure_pyperformance(build)
+    version = run([venv_py, "-c", "import pyperformance, pyperf; print(pyperformance."
+                   "__version__, pyperf.__version__)"], quiet=True).stdout.split()
+    selection = selection_of(opts)
+    benches = list_benchmarks(venv_py, selection, upstream)
+    sides = {"upstream": upstream, "patched": python}
+    venvs = benchmark_venvs(venv_py, benches, selection, sides, build, opts)
+    work = out / "suite-ir"
+    (work / "counts").mkdir(parents=True, exist_ok=True)
+    (out / "callgrind" / "suite-ir").mkdir(parents=True, exist_ok=True)
+    envs = {who: clean_env(PYTHONPYCACHEPREFIX=str(out / "callgrind" / f"pycache-suite-{who}"))
+            for who in sides}
+    paddings = HEAP_PADDINGS[:opts.layouts or (1 if opts.tiny else SUITE_LAYOUTS)]
+    repeat = opts.check_repeat or 0
+    manifest = work / "interpreters.json"
+    identity = {"upstream": fingerprint(upstream), "patched": fingerprint(python),
+                "paddings": list(paddings), "selection": selection}
+    if opts.resume and manifest.exists():
+        recorded = json.loads(manifest.read_text())
+        if recorded != identity:
+            raise SystemExit(f"bench: --resume: {work} was measured with other interpreters "
+                             f"or options ({recorded} != {identity})")
+    elif not opts.resume:
+        stale = list((work / "counts").glob("*.json"))
+        if stale:
+            raise SystemExit(f"bench: {work} already has counts; pass --resume to keep them "
+                             "or choose another --out")
+    write_json(manifest, identity)
+    order = list(reversed(benches)) if opts.reverse else benches
+    todo = [] if opts.measured_only else order
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs_count(opts)) as pool:
+        futs = [pool.submit(suite_benchmark, b, venvs, envs, work, paddings, True,
+                            repeat if i < (opts.check_benchmarks or 0) else 0)
+                for i, b in enumerate(todo)]
+        for f in futs:
+            f.result()
+    # Read back every benchmark's record: a process working from the other end
+    # (--reverse) may have measured some.
+    records, not_run = [], []
+    for b in benches:
+        f = work / "counts" / f"{b['name']}.json"
+        rec = json.loads(f.read_text()) if f.exists() else {}
+        if rec.get("complete"):
+            records.append(rec)
+        else:
+            not_run.append(b["name"])
+    rows, failed = suite_rows(records, paddings)
+    res = {"status": "ok", "selection": selection, "selected": len(benches),
+           "venv_versions": venv_versions(venvs),
+           "pyperformance": version[0], "pyperf": version[1], "paddings": list(paddings),
+           "rows": rows, "failed": failed, "not_run": not_run, "hashseed": 0,
+           "cpu_seconds": sum(c["seconds"] for r in records
+                              for c in r.get("counts", {}).values()),
+           "example_command": next((c["command"] for r in records
+                                    for c in r.get("counts", {}).values()), None),
+           "method": "one pyperf worker process per benchmark task (--worker --worker-task "
+                     "I --loops L --warmups 0 --values 1), L calibrated once natively by "
+                     "pyperf (--calibrate-loops) on upstream and used on both; total Ir of "
+                     "the process and its children (--trace-children=yes) under "
+                     f"{len(paddings)} heap layout(s) (bench/heap_layout.py, paddings "
+                     f"{', '.join(map(str, paddings))}); ratio of the interpreters' medians"}
+    if rows:
+        ratios = [r["ratio"] for r in rows]
+        res["geomean"] = math.exp(sum(map(math.log, ratios)) / len(ratios))
+        res["worst"] = max(rows, key=lambda r: r["ratio"])["name"]
+        res["worst_ratio"] = max(ratios)
+    return res
+
+
+# --- wall clock, interleaved and pinned ----------------------------------------------------
+
+# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def t975(df):
+    if df <= len(T975):
+        return T975[df - 1]
+    z = 1.959964   # Cornish-Fisher expansion beyond the table, within 1e-3 there
+    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+
+
+def ratio_interval(ratios):
+    """Geometric mean of paired ratios and its 95% confidence interval (t on the logs)."""
+    logs = [math.log(r) for r in ratios]
+    n = len(logs)
+    mean = sum(logs) / n
+    if n < 2:
+        return math.exp(mean), None, None
+    sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / (n - 1))
+    h = t975(n - 1) * sd / math.sqrt(n)
+    return math.exp(mean), math.exp(mean - h), math.exp(mean + h)
+
+
+def resolved(lo, hi, ratio, width):
+    """The interval is narrower than ±width around the ratio."""
+    return lo is not None and hi / ratio - 1 <= width and 1 - lo / ratio <= width
+
+
+def phase_wallclock(opts, python, upstream, out, build):
+    """Wall-clock ratios, pinned to one core, the interpreters interleaved task by task,
+    repeated until each ratio's 95% interval is within ±2% or the time budget ends."""
+    venv_py = ensure_pyperformance(build)
+    selection = selection_of(opts, ",".join(SUBSET))
+    benches = list_benchmarks(venv_py, selection, upstream)
+    sides = {"upstream": upstream, "patched": python}
+    venvs = benchmark_venvs(venv_py, benches, selection, sides, build, opts)
+    work = out / "wallclock"
+    work.mkdir(parents=True, exist_ok=True)
+    cpu = opts.cpu if opts.cpu is not None else (os.cpu_count() or 1) - 1
+    pin = ["taskset", "--cpu-list", str(cpu)] if shutil.which("taskset") else []
+    envs = {who: clean_env(PYTHONPYCACHEPREFIX=str(work / f"pycache-{who}")) for who in sides}
+    width = TARGETS["wallclock_ci"]
+    budget = (opts.budget if opts.budget is not None else 2 if opts.tiny else 60) * 60
+    min_rounds = 2 if opts.tiny else 5
+    tasks = []
+    for b in benches:
+        found, err = calibrate_tasks(venvs["upstream"], b, envs["upstream"],
+                                     work / f"calibrate-{b['name']}.json", pin)
+        if not found:
+            tasks.append({"benchmark": b["name"], "name": b["name"], "error": err})
+            continue
+        tasks += [dict(t, benchmark=b["name"], bench=b, samples={"upstream": [],
+                                                                 "patched": []})
+                  for t in found]
+    rnd, loads = wallclock_rounds(tasks, venvs, envs, work, pin, budget, min_rounds, width,
+                                  1 if opts.tiny else 3)
+    rows = []
+    for t in tasks:
+        row = {k: t.get(k) for k in ("benchmark", "name", "loops", "ratio", "low", "high",
+                                     "resolved", "error")}
+        row["rounds"] = len(t.get("samples", {}).get("patched", []))
+        row["samples"] = t.get("samples")
+        rows.append(row)
+    return {"status": "ok", "rows": rows, "cpu": cpu if pin else None, "width": width,
+            "budget_min": budget / 60, "rounds": rnd, "load_per_round": loads,
+            "method": "for each task: one pyperf worker process per interpreter per round "
+                      "(--worker --loops L --warmups 1 --values 3, L calibrated natively on "
+                      "upstream), the two interleaved, the first alternating between rounds, "
+                      f"both pinned with `taskset --cpu-list {cpu}`; ratio = geometric mean "
+                      "of the rounds' patched/upstream means, 95% interval from Student's t "
+                      "on their logarithms; a task stops once its interval is within "
+                      f"±{width:.0%} (at least {min_rounds} rounds)"}
+
+
+def wallclock_rounds(tasks, venvs, envs, work, pin, budget, min_rounds, width, values):
+    """Run rounds over the tasks not yet resolved until none is left or the budget (s)
+    ends; each task's samples, ratio, interval and resolved flag are updated in place.
+    Returns the number of rounds and the load average after each."""
+    t0 = time.monotonic()
+    rnd = 0
+    loads = []
+    while True:
+        todo = [t for t in tasks if "error" not in t and not t.get("resolved")]
+        if not todo or time.monotonic() - t0 > budget:
+            break
+        for t in todo:
+            if time.monotonic() - t0 > budget and len(t["samples"]["patched"]) >= min_rounds:
+                continue
+            order = ["upstream", "patched"] if rnd % 2 == 0 else ["patched", "upstream"]
+            for who in order:
+                dest = work / f"{t['name']}.{who}.json"
+                dest.unlink(missing_ok=True)
+                argv = worker_argv(t["bench"], t["task"], t["loops"], warmups=1,
+                                   values=values)
+                res = run([*pin, venvs[who], "-s", *argv, "--output", dest], check=False,
+                          env=envs[who], timeout=3600)
+                if res.returncode or not dest.exists():
+                    t["error"] = f"{who}: exit {res.returncode}: {res.stderr[-1000:]}"
+                    break
+                (got,) = [b["values"] for b in read_pyperf_json(dest)]
+                t["samples"][who].append(sum(got) / len(got))
+            if "error" in t:
+                continue
+            ratios = [p / u for u, p in zip(t["samples"]["upstream"],
+                                            t["samples"]["patched"])]
+            t["ratio"], t["low"], t["high"] = ratio_interval(ratios)
+            t["resolved"] = (len(ratios) >= min_rounds and
+                             resolved(t["low"], t["high"], t["ratio"], width))
+        loads.append(os.getloadavg()[0])
+        rnd += 1
+        done = sum(bool(t.get("resolved")) for t in tasks)
+        log(f"wallclock: round {rnd} done, {done}/{len(tasks)} intervals within ±"
+            f"{width:.0%}, {(time.monotonic() - t0) / 60:.1f} of {budget / 60:.1f} min")
+    return rnd, loads
+
+
+def phase_stdlib(opts, python, upstream, out, build):
+    """Instructions per standard-library operation: (Ir(2N) - Ir(N)) / N, both sides."""
+    problem = ensure_valgrind()
+    if problem:
+        return {"status": problem, "rows": []}
+    work = out / "stdlib"
+    work.mkdir(parents=True, exist_ok=True)
+    envs = layout_envs(work)
+    ops = stdlib_ops_list(upstream)
+    if opts.ops:
+        unknown = set(opts.ops) - {o["name"] for o in ops}
+        if unknown:
+            raise ValueError(f"unknown --ops {', '.join(sorted(unknown))}; choose from "
+                             + ",".join(o["name"] for o in ops))
+        ops = [o for o in ops if o["name"] in opts.ops]
+    paddings = choose_paddings(opts)
+    sides = {"upstream": upstream, "patched": python}
+    rows, jobs = [], {}
+    script = HERE / "stdlib_ops.py"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs_count(opts)) as pool:
+        for op in ops:
+            n = max(op["n"] // 100, 2) if opts.tiny else op["n"]
+            row = {"name": op["name"], "what": op["what"], "n": n,
+                   "target": TARGETS["stdlib"]}
+            rows.append(row)
+            problem = submit_layouts(pool, jobs, sides, envs, work, op["name"],
+                                     lambda k, op=op["name"], n=n: [script, op, n * k],
+                                     paddings)
+            if problem:
+                row["status"] = problem
+        collect_layouts(jobs, {r["name"]: r for r in rows})
+    for r in rows:
+        if "status" not in r:
+            compare_layouts(r, paddings, work)
+            r["upstream_per_op"] = r["upstream_ir"] / r["n"]
+            r["patched_per_op"] = r["patched_ir"] / r["n"]
+    return {"status": "ok", "rows": rows, "hashseed": 0, "paddings": list(paddings),
+            "method": layouts_method(paddings) + "; per operation: divided by N"}
 
 
 def median_int(values):
@@ -466,10 +975,22 @@ def phase_latency(opts, python, upstream, out, build):
             "has_thread_interrupt": res["has_thread_interrupt"], "rows": rows}
 
 
+DEFERRED_DEPTHS = (0, 100, 1000, 3000)
+
+
+def deferred_callgrind_loops(depth):
+    """Loop iterations counted at a depth: fewer where each iteration may cost O(depth)."""
+    return 20000 if depth <= 100 else max(1000, 2_000_000 // depth)
+
+
 def phase_deferred(opts, python, upstream, out, build):
+    depths = opts.depths or ((0, 100) if opts.tiny else DEFERRED_DEPTHS)
+    dargs = ["--depths", ",".join(map(str, depths))]
     args = ["--loops", "20000", "--repeat", "3"] if opts.tiny else []
-    res = run_json_script(python, "deferred.py", args)
+    res = run_json_script(python, "deferred.py", args + dargs)
+    res["depths"] = list(depths)
     for r in res.get("rows", []):
+        r.setdefault("depth", 0)
         r["verdict"] = "PASS" if r["speed_ratio"] >= TARGETS["deferred_speed"] else "MISS"
     if not res.get("rows") or not shutil.which("valgrind") or opts.tiny:
         return res
@@ -477,34 +998,39 @@ def phase_deferred(opts, python, upstream, out, build):
     work = out / "callgrind"
     work.mkdir(parents=True, exist_ok=True)
     env = clean_env(PYTHONPYCACHEPREFIX=str(work / "pycache-patched"))
-    loops = 100000
     scopes = ("finally", "defer")
     run([python, "-s", HERE / "deferred.py", "--once", "finally,pending", "--loops", "10"],
         env=env)   # warm the bytecode cache
     jobs = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs_count(opts)) as pool:
         for scope in scopes:
-            for variant in ("none", "pending"):
-                for k in (1, 2):
-                    f = work / f"deferred-{scope}-{variant}.{k}N.out"
-                    args = [HERE / "deferred.py", "--once", f"{scope},{variant}",
-                            "--loops", str(loops * k)]
-                    jobs[(scope, variant, k)] = pool.submit(callgrind_one, python, args, f, env)
+            for depth in depths:
+                loops = deferred_callgrind_loops(depth)
+                for variant in ("none", "pending"):
+                    for k in (1, 2):
+                        f = work / f"deferred-{scope}-d{depth}-{variant}.{k}N.out"
+                        args = [HERE / "deferred.py", "--once", f"{scope},{variant},{depth}",
+                                "--loops", str(loops * k)]
+                        jobs[(scope, depth, variant, k)] = pool.submit(
+                            callgrind_one, python, args, f, env)
         ir = {key: fut.result() for key, fut in jobs.items()}
     res["callgrind"] = []
     for scope in scopes:
-        none = ir[(scope, "none", 2)] - ir[(scope, "none", 1)]
-        pending = ir[(scope, "pending", 2)] - ir[(scope, "pending", 1)]
-        ratio = none / pending
-        log(f"deferred {scope}: {none:,} Ir with none pending, {pending:,} with one pending")
-        row = {"scope": scope, "loops": loops, "none_ir": none, "pending_ir": pending,
-               "ir_speed_ratio": ratio,
-               "verdict": "PASS" if ratio >= TARGETS["deferred_speed"] else "MISS"}
-        if row["verdict"] == "MISS" and shutil.which("callgrind_annotate"):
-            files = {(v, k): work / f"deferred-{scope}-{v}.{k}N.out"
-                     for v in ("none", "pending") for k in (1, 2)}
-            row["cost_breakdown"] = cost_breakdown(files, "pending", "none")
-        res["callgrind"].append(row)
+        for depth in depths:
+            loops = deferred_callgrind_loops(depth)
+            none = ir[(scope, depth, "none", 2)] - ir[(scope, depth, "none", 1)]
+            pending = ir[(scope, depth, "pending", 2)] - ir[(scope, depth, "pending", 1)]
+            ratio = none / pending
+            log(f"deferred {scope} depth {depth}: {none / loops:,.0f} Ir per iteration "
+                f"with none pending, {pending / loops:,.0f} with one pending")
+            row = {"scope": scope, "depth": depth, "loops": loops, "none_ir": none,
+                   "pending_ir": pending, "ir_speed_ratio": ratio,
+                   "verdict": "PASS" if ratio >= TARGETS["deferred_speed"] else "MISS"}
+            if row["verdict"] == "MISS" and shutil.which("callgrind_annotate"):
+                files = {(v, k): work / f"deferred-{scope}-d{depth}-{v}.{k}N.out"
+                         for v in ("none", "pending") for k in (1, 2)}
+                row["cost_breakdown"] = cost_breakdown(files, "pending", "none")
+            res["callgrind"].append(row)
     return res
 
 
@@ -514,12 +1040,21 @@ def ms(ns):
     return "-" if ns is None else f"{ns / 1e6:.3f}"
 
 
+def venv_lines(phase):
+    if not phase.get("venv_versions"):
+        return []
+    return ["Benchmark venvs run: " + "; ".join(
+        f"{who} `{v.splitlines()[0]}`" for who, v in phase["venv_versions"].items()) + ".", ""]
+
+
 def report_md(res):
     m = res["machine"]
     lines = [f"# `./fork bench` results ({res['started']})", ""]
+    if res.get("config", "default") != "default":
+        lines += [f"Build configuration: **{res['config']}** (both interpreters).", ""]
     lines += [f"Command: `{res['command']}` (in `{res['cwd']}`), wall time "
               f"{res['wall_seconds'] / 60:.1f} min; per phase: " + ", ".join(
-                  f"{p} {res[p]['seconds'] / 60:.1f} min" for p in PHASES
+                  f"{p} {res[p]['seconds'] / 60:.1f} min" for p in PHASE_ORDER
                   if isinstance(res.get(p), dict) and "seconds" in res[p]) + ".", ""]
     load = max(m["loadavg_start"][0], m.get("loadavg_end", (0,))[0])
     if load > (m.get("cores") or 1):
@@ -542,6 +1077,7 @@ def report_md(res):
                           "were measured** (the run was stopped and reported with "
                           "`--resume --measured-only`); not measured: "
                           + ", ".join(pp["not_run"]) + ".", ""]
+            lines += venv_lines(pp)
             lines += [f"pyperformance {pp['pyperformance']}, pyperf {pp.get('pyperf')}, "
                       f"options `{' '.join(pp['pyperf_opts']) or '(default)'}`, "
                       "benchmarks interleaved (upstream and patched alternately, "
@@ -602,6 +1138,117 @@ def report_md(res):
         else:
             lines.append(f"Status: {cg['status']}")
         lines.append("")
+    st = res.get("stdlib")
+    if st:
+        lines += ["## Standard-library operations (callgrind, Ir per operation, "
+                  "patched / upstream)", ""]
+        if st["rows"]:
+            lines += [f"Method: {st['method']}; PYTHONHASHSEED=0 "
+                      "(`bench/stdlib_ops.py` runs each operation). "
+                      f"Target ≤ {TARGETS['stdlib']}.", "",
+                      "| operation | N | upstream Ir/op | patched Ir/op | ratio | layout range "
+                      "| target | |", "|---|---:|---:|---:|---:|---|---:|---|"]
+            for r in st["rows"]:
+                if "ratio" in r:
+                    lo, hi = r["layout_ratio_range"]
+                    lines.append(f"| {r['what']} | {r['n']:,} | {r['upstream_per_op']:,.1f} | "
+                                 f"{r['patched_per_op']:,.1f} | {r['ratio']:.4f} | "
+                                 f"{lo:.4f}-{hi:.4f} | {r['target']} | {r['status']} |")
+                else:
+                    lines.append(f"| {r['what']} | {r['n']:,} | | | | | | {r['status']} |")
+            for r in st["rows"]:
+                if r.get("cost_breakdown"):
+                    lines += ["", f"Where `{r['name']}`'s extra instructions are (exclusive "
+                              f"Ir per function, patched minus upstream, {r['n']:,} "
+                              "operations, layout of padding "
+                              f"{r['cost_breakdown_padding']}):", "",
+                              "| function | extra Ir |", "|---|---:|"]
+                    lines += [f"| `{c['function']}` | {c['extra_ir']:,} |"
+                              for c in r["cost_breakdown"]]
+        else:
+            lines.append(f"Status: {st['status']}")
+        lines.append("")
+    su = res.get("suite-ir")
+    if su:
+        lines += ["## Whole suite, instruction counts (callgrind, patched / upstream)", ""]
+        if su.get("rows") or su.get("failed"):
+            if su.get("not_run"):
+                lines += [f"**Partial: {su['selected'] - len(su['not_run'])} of "
+                          f"{su['selected']} benchmarks of the `{su['selection']}` selection "
+                          "counted**; not counted: " + ", ".join(su["not_run"]) + ".", ""]
+            lines += venv_lines(su)
+            lines += [f"pyperformance {su['pyperformance']}, pyperf {su['pyperf']}, "
+                      f"selection `{su['selection']}`. Method: {su['method']}; "
+                      f"PYTHONHASHSEED=0. Targets: geometric mean ≤ "
+                      f"{TARGETS['suite_geomean']}, every benchmark ≤ "
+                      f"{TARGETS['suite_worst']}. Callgrind CPU time: "
+                      f"{su['cpu_seconds'] / 3600:.1f} h.", ""]
+            if su.get("example_command"):
+                lines += ["One count, as run:", "", "```", su["example_command"], "```", ""]
+            if su.get("rows"):
+                g, w = su["geomean"], su["worst_ratio"]
+                lines += [f"- Geometric mean over {len(su['rows'])} benchmarks: **{g:.4f}** "
+                          f"(target ≤ {TARGETS['suite_geomean']}): "
+                          f"{'PASS' if g <= TARGETS['suite_geomean'] else 'MISS'}",
+                          f"- Highest: {su['worst']} **{w:.4f}** (target ≤ "
+                          f"{TARGETS['suite_worst']}): "
+                          f"{'PASS' if w <= TARGETS['suite_worst'] else 'MISS'}", "",
+                          "| benchmark | loops | upstream Ir | patched Ir | ratio | "
+                          "layout range | | callgrind s |",
+                          "|---|---:|---:|---:|---:|---|---|---:|"]
+                for r in su["rows"]:
+                    lo, hi = r["layout_ratio_range"]
+                    lines.append(f"| {r['name']} | {r['loops']:,} | {r['upstream_ir']:,} | "
+                                 f"{r['patched_ir']:,} | {r['ratio']:.4f} | {lo:.4f}-{hi:.4f}"
+                                 f" | {r['status']} | {r['seconds']:.0f} |")
+                checked = [r for r in su["rows"] if r.get("repeat")]
+                if checked:
+                    lines += ["", "Reproducibility: the same count made again (first layout):",
+                              "", "| benchmark | side | first | again | difference |",
+                              "|---|---|---:|---:|---:|"]
+                    for r in checked:
+                        for who, (a, *b) in r["repeat"].items():
+                            for x in b:
+                                lines.append(f"| {r['name']} | {who} | {a:,} | {x:,} | "
+                                             f"{(x - a) / a:+.2e} |")
+            for f in su.get("failed", []):
+                last = (f["error"].strip().splitlines() or [""])[-1]
+                lines.append(f"- FAILED: {f['benchmark']} on {f['side']}: {last}")
+        else:
+            lines.append(f"Status: {su.get('status')}")
+        lines.append("")
+    wc = res.get("wallclock")
+    if wc:
+        lines += ["## Wall clock, interleaved and pinned (patched / upstream)", ""]
+        if wc.get("rows"):
+            lines += [f"Method: {wc['method']}. Budget {wc['budget_min']:g} min, "
+                      f"{wc['rounds']} rounds; load average at the end of each round: "
+                      + ", ".join(f"{x:.1f}" for x in wc["load_per_round"]) + ".", "",
+                      "| benchmark | loops | rounds | ratio | 95% interval | within ±"
+                      f"{wc['width']:.0%} | what it resolves |",
+                      "|---|---:|---:|---:|---|---|---|"]
+            for r in wc["rows"]:
+                if r.get("error") or r.get("low") is None:
+                    lines.append(f"| {r['name']} | {r.get('loops') or ''} | {r['rounds']} | | "
+                                 f"| | {(r.get('error') or 'too few rounds').splitlines()[0]} |")
+                    continue
+                lo, hi = r["low"], r["high"]
+                if lo > 1:
+                    says = "patched slower"
+                elif hi < 1:
+                    says = "patched faster"
+                else:
+                    says = "no difference resolved"
+                says += f"; excludes a slowdown above {hi - 1:+.1%}" if hi > 1 else ""
+                lines.append(f"| {r['name']} | {r['loops']:,} | {r['rounds']} | "
+                             f"{r['ratio']:.3f} | {lo:.3f}-{hi:.3f} | "
+                             f"{'yes' if r['resolved'] else 'no'} | {says} |")
+            lines += ["", "An interval within ±2% cannot tell a 1% cost from none: the "
+                      "instruction counts resolve that; the wall clock bounds what the "
+                      "counts could miss (caches, branch prediction, code layout).", ""]
+        else:
+            lines.append(f"Status: {wc.get('status')}")
+        lines.append("")
     lat = res.get("latency")
     if lat:
         lines += ["## Interrupt latency (post → ThreadInterrupt handler)", "",
@@ -621,29 +1268,35 @@ def report_md(res):
     if d:
         lines += ["## Deferred mode (protected loop, interrupt pending vs none)", ""]
         if d.get("rows"):
-            lines += ["| scope | loop iterations | best, none (ms) | best, pending (ms) | "
-                      "speed ratio | target | | undelivered |",
-                      "|---|---:|---:|---:|---:|---:|---|---:|"]
+            lines += ["The loop runs in the protected scope (depth 0) or that many frames "
+                      "below it.", "",
+                      "| scope | depth | loop iterations | best, none (ms) | best, pending (ms) "
+                      "| speed ratio | target | | undelivered |",
+                      "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
             for r in d["rows"]:
-                lines.append(f"| {r['scope']} | {r['loops']:,} | {ms(r['best_none_ns'])} | "
+                lines.append(f"| {r['scope']} | {r.get('depth', 0):,} | {r['loops']:,} | "
+                             f"{ms(r['best_none_ns'])} | "
                              f"{ms(r['best_pending_ns'])} | {r['speed_ratio']:.3f} | ≥ "
                              f"{TARGETS['deferred_speed']} | {r['verdict']} | "
                              f"{r['undelivered']} |")
             lines += ["", "Times are the best of interleaved runs on a shared machine. The "
                       "same loops' instruction counts (callgrind, Ir(2L) - Ir(L)), "
                       "deterministic:", "",
-                      "| scope | loop iterations | Ir, none | Ir, pending | speed ratio "
-                      "(Ir none / Ir pending) | |", "|---|---:|---:|---:|---:|---|"]
+                      "| scope | depth | loop iterations L | Ir, none | Ir, pending | "
+                      "Ir per iteration, none / pending | speed ratio "
+                      "(Ir none / Ir pending) | |", "|---|---:|---:|---:|---:|---:|---:|---|"]
             for r in d.get("callgrind", []):
-                lines.append(f"| {r['scope']} | {r['loops']:,} | {r['none_ir']:,} | "
-                             f"{r['pending_ir']:,} | {r['ir_speed_ratio']:.3f} | "
-                             f"{r['verdict']} |")
+                lines.append(f"| {r['scope']} | {r.get('depth', 0):,} | {r['loops']:,} | "
+                             f"{r['none_ir']:,} | {r['pending_ir']:,} | "
+                             f"{r['none_ir'] / r['loops']:,.0f} / "
+                             f"{r['pending_ir'] / r['loops']:,.0f} | "
+                             f"{r['ir_speed_ratio']:.3f} | {r['verdict']} |")
             for r in d.get("callgrind", []):
                 if r.get("cost_breakdown"):
                     lines += ["", f"Where the {r['scope']} loop's extra instructions with an "
-                              "interrupt pending are (exclusive Ir per function, pending "
-                              "minus none, loop only):", "", "| function | extra Ir |",
-                              "|---|---:|"]
+                              f"interrupt pending are at depth {r.get('depth', 0):,} "
+                              "(exclusive Ir per function, pending minus none, loop only):",
+                              "", "| function | extra Ir |", "|---|---:|"]
                     lines += [f"| `{c['function']}` | {c['extra_ir']:,} |"
                               for c in r["cost_breakdown"]]
         else:
@@ -763,29 +1416,74 @@ def add_arguments(p):
                    help="pyperformance: pyperf --fast (fewer processes and values) for the "
                    "full suite too; --subset implies it")
     p.add_argument("--resume", action="store_true",
-                   help="pyperformance: keep the benchmarks already measured in --out (same "
-                   "interpreter binaries and options), run the others")
+                   help="pyperformance, suite-ir: keep the benchmarks already measured in "
+                   "--out (same interpreter binaries and options), run the others")
     p.add_argument("--reverse", action="store_true",
-                   help="pyperformance: run the selection in reverse order (with --resume, a "
-                   "second process on another core can work from the other end)")
+                   help="pyperformance, suite-ir: run the selection in reverse order (with "
+                   "--resume, a second process on another core can work from the other end)")
     p.add_argument("--measured-only", action="store_true",
-                   help="with --resume: run no new pyperformance benchmark, report on those "
-                   "already measured (a run stopped before the end)")
+                   help="with --resume: run no new pyperformance or suite-ir benchmark, "
+                   "report on those already measured (a run stopped before the end)")
     p.add_argument("--out", help="output directory (default: build/bench/results-TIMESTAMP)")
-    p.add_argument("--phases", default=",".join(PHASES),
-                   help=f"comma-separated subset of {','.join(PHASES)}")
+    p.add_argument("--phases",
+                   help=f"comma-separated phases among {','.join(PHASES + EXTRA_PHASES)} "
+                   f"(default: {','.join(PHASES)}, or those of --stdlib, --suite-ir, "
+                   "--wallclock)")
+    p.add_argument("--stdlib", action="store_true",
+                   help="the stdlib phase only (with --suite-ir/--wallclock: also): "
+                   "instructions per standard-library operation (bench/stdlib_ops.py)")
+    p.add_argument("--ops", type=lambda s: s.split(","),
+                   help="stdlib operations to count (default: all)")
+    p.add_argument("--suite-ir", action="store_true",
+                   help="the suite-ir phase only (hours): every benchmark of the selection "
+                   "(pyperformance's default one unless --subset/--benchmarks) run once "
+                   "under callgrind, fixed loops, on both interpreters; with --resume, "
+                   "--reverse and --jobs like pyperformance's")
+    p.add_argument("--check-benchmarks", type=int, metavar="K",
+                   help="suite-ir: count the first K benchmarks again (--check-repeat "
+                   "times, first layout) to show the counts are reproducible")
+    p.add_argument("--check-repeat", type=int, default=1, metavar="R",
+                   help="suite-ir: repeats per checked benchmark (default 1)")
+    p.add_argument("--wallclock", action="store_true",
+                   help="the wallclock phase only: the selection (--subset's by default) "
+                   "timed pinned to one core, the interpreters interleaved, repeated until "
+                   "each ratio's 95%% interval is within ±2%% or --budget ends")
+    p.add_argument("--budget", type=float, metavar="MIN",
+                   help="wallclock: time budget in minutes (default 60)")
+    p.add_argument("--cpu", type=int,
+                   help="wallclock: the core to pin to (default: the last one)")
+    p.add_argument("--release", action="store_true",
+                   help="measure the release builds (PGO + LTO: ./fork build --release, "
+                   "--upstream) as well as the default ones, into --out/default and "
+                   "--out/release, with a side-by-side report in --out")
+    p.add_argument("--release-only", action="store_true",
+                   help="measure the release builds only")
+    p.add_argument("--jobs", type=int,
+                   help="callgrind processes at a time (default: one per core)")
+    p.add_argument("--depths", type=lambda s: tuple(int(d) for d in s.split(",")),
+                   help="deferred: frames between the protecting scope and the loop "
+                   f"(default: {','.join(map(str, DEFERRED_DEPTHS))})")
     p.add_argument("--benchmarks", type=lambda s: s.split(","),
                    help="pyperformance benchmarks to run (overrides --subset's list)")
     p.add_argument("--micro", type=lambda s: s.split(","),
                    help="callgrind workloads to run (default: all): "
                    + ",".join(w[0] for w in WORKLOADS))
     p.add_argument("--layouts", type=int, choices=range(1, len(HEAP_PADDINGS) + 1),
-                   help="callgrind: heap layouts per count (default: "
-                   f"{len(HEAP_PADDINGS)}, 3 with --subset, 1 with --tiny; paddings "
-                   f"{HEAP_PADDINGS})")
+                   help="callgrind, stdlib, suite-ir: heap layouts per count (default: "
+                   f"{len(HEAP_PADDINGS)}, 3 with --subset, {SUITE_LAYOUTS} for suite-ir, 1 "
+                   f"with --tiny; paddings {HEAP_PADDINGS})")
     p.add_argument("--tiny", action="store_true",
                    help="smallest sizes and no deferred-mode instruction counts, for testing "
                    "the tool (figures are meaningless)")
+
+
+def selected_phases(opts):
+    asked = [name for name, flag in (("stdlib", "stdlib"), ("suite-ir", "suite_ir"),
+                                     ("wallclock", "wallclock"))
+             if getattr(opts, flag, False)]
+    if opts.phases:
+        return list(dict.fromkeys(opts.phases.split(",") + asked))
+    return asked or list(PHASES)
 
 
 def bench(opts, python, upstream, build, command):
@@ -793,8 +1491,8 @@ def bench(opts, python, upstream, build, command):
     t0 = time.monotonic()
     out = Path(opts.out or build / "bench" / f"results-{started:%Y%m%d-%H%M%S}").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    phases = opts.phases.split(",")
-    unknown = set(phases) - set(PHASES)
+    phases = selected_phases(opts)
+    unknown = set(phases) - set(PHASES + EXTRA_PHASES)
     if unknown:
         raise SystemExit(f"bench: unknown phases {', '.join(sorted(unknown))}")
     if opts.measured_only and not opts.resume:
@@ -803,15 +1501,16 @@ def bench(opts, python, upstream, build, command):
     res = {"started": started.isoformat(timespec="seconds"), "command": command,
            "cwd": os.getcwd(), "subset": opts.subset, "fast": opts.fast, "tiny": opts.tiny,
            "resume": opts.resume, "measured_only": opts.measured_only,
-           "targets": TARGETS,
+           "config": getattr(opts, "config", "default"), "targets": TARGETS,
            "machine": machine(python, upstream)}
     funcs = {"pyperformance": phase_pyperformance, "callgrind": phase_callgrind,
-             "latency": phase_latency, "deferred": phase_deferred}
+             "stdlib": phase_stdlib, "latency": phase_latency, "deferred": phase_deferred,
+             "suite-ir": phase_suite_ir, "wallclock": phase_wallclock}
     # Deterministic and quick phases first; pyperformance (timing-sensitive) last.
     prints = {"patched": fingerprint(python), "upstream": fingerprint(upstream)}
     res["interpreter_fingerprints"] = prints
     res["interpreter_changed"] = []
-    for phase in ["callgrind", "latency", "deferred", "pyperformance", None]:
+    for phase in PHASE_ORDER + [None]:
         now = {"patched": fingerprint(python), "upstream": fingerprint(upstream)}
         for who in now:
             if now[who] != prints[who]:
@@ -840,6 +1539,86 @@ def bench(opts, python, upstream, build, command):
     return res
 
 
+def configs_of(opts):
+    if getattr(opts, "release_only", False):
+        return ["release"]
+    return ["default", "release"] if getattr(opts, "release", False) else ["default"]
+
+
+def bench_configs(opts, configs, build, command):
+    """bench() for each build configuration {name: (patched, upstream)}; with more than
+    one, each in its own subdirectory of --out, plus a side-by-side report."""
+    if len(configs) == 1:
+        ((config, (python, upstream)),) = configs.items()
+        opts.config = config
+        return {config: bench(opts, python, upstream, build, command)}
+    started = datetime.datetime.now(datetime.timezone.utc)
+    out = Path(opts.out or build / "bench" / f"results-{started:%Y%m%d-%H%M%S}").resolve()
+    results = {}
+    for config, (python, upstream) in configs.items():
+        sub = argparse.Namespace(**vars(opts))
+        sub.out, sub.config = str(out / config), config
+        log(f"configuration {config}: {python} vs {upstream}")
+        results[config] = bench(sub, python, upstream, build, command)
+    (out / "report.md").write_text(side_by_side_md(out, list(configs), command))
+    log(f"wrote {out / 'report.md'} (side by side)")
+    return results
+
+
+def headline(res):
+    """{(section, row): ratio text} of one run's results, for the side-by-side table."""
+    h = {}
+    for r in (res.get("callgrind") or {}).get("rows", []):
+        if "ratio" in r:
+            h[("instructions, bench/micro", r["name"])] = f"{r['ratio']:.4f} {r['status']}"
+    for r in (res.get("stdlib") or {}).get("rows", []):
+        if "ratio" in r:
+            h[("instructions per stdlib operation", r["name"])] = (f"{r['ratio']:.4f} "
+                                                                  f"{r['status']}")
+    su = res.get("suite-ir") or {}
+    if su.get("rows"):
+        h[("instructions, whole suite", "geometric mean")] = f"{su['geomean']:.4f}"
+        h[("instructions, whole suite", "highest")] = f"{su['worst']} {su['worst_ratio']:.4f}"
+    pp = res.get("pyperformance") or {}
+    for r in pp.get("rows", []):
+        h[("time, pyperformance", r["name"])] = (f"{r['ratio']:.3f}"
+                                                 f"{' (significant)' if r['significant'] else ''}")
+    if pp.get("rows"):
+        h[("time, pyperformance", "geometric mean")] = f"{pp['geomean']:.4f}"
+    for r in (res.get("wallclock") or {}).get("rows", []):
+        if r.get("low") is not None:
+            h[("time, interleaved and pinned", r["name"])] = (f"{r['ratio']:.3f} "
+                                                               f"[{r['low']:.3f}-{r['high']:.3f}]")
+    d = res.get("deferred") or {}
+    for r in d.get("rows", []):
+        h[("deferred mode, speed by time", f"{r['scope']} depth {r.get('depth', 0)}")] = (
+            f"{r['speed_ratio']:.3f} {r['verdict']}")
+    for r in d.get("callgrind", []):
+        h[("deferred mode, speed by instructions", f"{r['scope']} depth {r.get('depth', 0)}")] = (
+            f"{r['ir_speed_ratio']:.3f} {r['verdict']}")
+    return h
+
+
+def side_by_side_md(out, configs, command):
+    runs = {c: json.loads((Path(out) / c / "results.json").read_text()) for c in configs}
+    heads = {c: headline(r) for c, r in runs.items()}
+    keys = list(dict.fromkeys(k for c in configs for k in heads[c]))
+    lines = ["# `./fork bench`: build configurations side by side", "",
+             f"Command: `{command}`. Ratios are patched / upstream, each configuration's "
+             "interpreters built with the same flags; full reports: "
+             + ", ".join(f"[{c}]({c}/report.md)" for c in configs) + ".", "",
+             "| configuration | configure flags | OPT |", "|---|---|---|"]
+    for c in configs:
+        i = runs[c]["machine"]["patched"]
+        lines.append(f"| {c} | `{i['config_args'] or '(none)'}` | `{i['opt']}` |")
+    lines += ["", "| measurement | row | " + " | ".join(configs) + " |",
+              "|---|---|" + "---:|" * len(configs)]
+    for section, row in keys:
+        lines.append(f"| {section} | {row} | "
+                     + " | ".join(heads[c].get((section, row), "-") for c in configs) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render(out):
     """Write report.md and chart.svg from out/results.json (also to redo them alone)."""
     res = json.loads((Path(out) / "results.json").read_text())
@@ -859,15 +1638,29 @@ def summarize(res):
                 f"{r['status']}")
         else:
             log(f"callgrind {r['name']:16} {r['status']}")
+    for r in (res.get("stdlib") or {}).get("rows", []):
+        if "ratio" in r:
+            log(f"stdlib {r['name']:12} {r['upstream_per_op']:10,.1f} -> "
+                f"{r['patched_per_op']:10,.1f} Ir/op {r['ratio']:.4f} (target "
+                f"{r['target']}) {r['status']}")
+        else:
+            log(f"stdlib {r['name']:12} {r['status']}")
+    su = res.get("suite-ir") or {}
+    if su.get("rows"):
+        log(f"suite-ir: {len(su['rows'])} benchmarks, geometric mean {su['geomean']:.4f}, "
+            f"highest {su['worst']} {su['worst_ratio']:.4f}; failed: "
+            + (", ".join(f"{f['benchmark']} ({f['side']})" for f in su["failed"]) or "none"))
     for r in (res.get("latency") or {}).get("rows", []):
         log(f"latency {r['kind']:15} {r['method']:16} {r['interpreter']:8} median "
             f"{ms(r.get('median_ns'))} p99 {ms(r.get('p99_ns'))} max {ms(r.get('max_ns'))} ms"
             f" {r['status']} {r['verdict']}")
     d = res.get("deferred") or {}
     for r in d.get("rows", []):
-        log(f"deferred {r['scope']:20} speed ratio {r['speed_ratio']:.3f} {r['verdict']}")
+        log(f"deferred {r['scope']:20} depth {r.get('depth', 0):5} speed ratio "
+            f"{r['speed_ratio']:.3f} {r['verdict']}")
     for r in d.get("callgrind", []):
-        log(f"deferred {r['scope']:20} instruction speed ratio {r['ir_speed_ratio']:.3f} "
+        log(f"deferred {r['scope']:20} depth {r.get('depth', 0):5} instruction speed ratio "
+            f"{r['ir_speed_ratio']:.3f} "
             f"{r['verdict']}")
     if d and not d.get("rows"):
         log(f"deferred: {d.get('status')}")
@@ -880,6 +1673,9 @@ def main(argv=None):
     p.add_argument("upstream")
     add_arguments(p)
     opts = p.parse_args(argv)
+    if opts.release or opts.release_only:
+        p.error("--release needs ./fork bench, which builds both configurations")
+    opts.config = "default"
     bench(opts, Path(opts.python).resolve(), Path(opts.upstream).resolve(), ROOT / "build",
           shlex.join(sys.argv))
 

@@ -3,8 +3,13 @@
 forkbench.py stays standard-library only; everything that needs pyperformance's manifest
 or pyperf's statistics goes through this script, which prints JSON on stdout.
 
-    list SELECTION         benchmarks of a group ("default") or a comma-separated list:
-                           name, runscript, extra_opts
+    list SELECTION [VERSION]
+                           benchmarks of a group ("default") or a comma-separated list:
+                           name, runscript, extra_opts; a group keeps only the
+                           benchmarks that support Python VERSION (e.g. 3.13.5)
+    venv ROOT PYTHON SELECTION
+                           create ROOT, a venv of the interpreter PYTHON with pyperf,
+                           pyperformance and the benchmarks' requirements
     merge OUT FILE...      merge pyperf JSON files into one suite
     compare BASE CHANGED   per-benchmark means, ratio CHANGED/BASE, pyperf's significance
 """
@@ -13,16 +18,36 @@ import json
 import sys
 
 
-def cmd_list(selection):
+def select(selection, version=None):
     from pyperformance import _manifest
     manifest = _manifest.load_manifest(None)
     byname = {b.name: b for b in manifest.benchmarks}
     if "," in selection or selection in byname:
-        benches = [byname[name] for name in selection.split(",")]
-    else:
-        benches = sorted(manifest.resolve_group(selection), key=lambda b: b.name)
+        return [byname[name] for name in selection.split(",")]
+    benches = sorted(manifest.resolve_group(selection), key=lambda b: b.name)
+    if version:
+        # As `pyperformance run` does for the interpreter it runs on.
+        benches = [b for b in benches if version in b.python]
+    return benches
+
+
+def cmd_list(selection, version=None):
+    benches = select(selection, version)
     print(json.dumps([{"name": b.name, "runscript": b.runscript,
                        "extra_opts": list(b.extra_opts or ())} for b in benches]))
+
+
+def cmd_venv(root, python, selection):
+    # Not `pyperformance venv create --venv ROOT --python PYTHON`: pyperformance 1.14
+    # ignores --python when --venv is given and builds the venv of the Python running it.
+    from pyperformance import _pythoninfo
+    from pyperformance.venv import Requirements, VenvForBenchmarks
+    info = _pythoninfo.get_info(python)
+    venv = VenvForBenchmarks.ensure(root, info)
+    venv.ensure_pip()
+    venv.install_pyperformance()
+    venv.ensure_reqs(Requirements.from_benchmarks(select(selection)))
+    print(json.dumps({"root": root, "python": python}))
 
 
 def cmd_merge(out, *files):
@@ -63,4 +88,5 @@ def cmd_compare(base, changed):
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"list": cmd_list, "merge": cmd_merge, "compare": cmd_compare}[cmd](*args)
+    {"list": cmd_list, "venv": cmd_venv, "merge": cmd_merge,
+     "compare": cmd_compare}[cmd](*args)

@@ -5,7 +5,9 @@ Timings and ratios are not asserted: they are what the tool measures, not its co
 
 import importlib.util
 import json
+import math
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -25,8 +27,9 @@ def test_tiny_run(root, python, upstream_python, tmp_path):
     out = tmp_path / "results"
     env = dict(os.environ, FORK_PYTHON=str(python), FORK_UPSTREAM_PYTHON=str(upstream_python))
     cmd = [sys.executable, str(root / "fork"), "bench", "--tiny", "--out", str(out),
-           "--phases", "callgrind,latency,deferred", "--micro", "no_with", "--layouts", "2"]
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+           "--phases", "callgrind,stdlib,latency,deferred", "--micro", "no_with",
+           "--layouts", "2", "--ops", "lock,sleep0"]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "bench: phase latency done" in res.stdout
 
@@ -52,6 +55,17 @@ def test_tiny_run(root, python, upstream_python, tmp_path):
     else:
         assert cg["status"].startswith("unavailable")
 
+    st = results["stdlib"]
+    if st["status"] == "ok":
+        assert [r["name"] for r in st["rows"]] == ["sleep0", "lock"]   # the table's order
+        for row in st["rows"]:
+            assert row["upstream_per_op"] == row["upstream_ir"] / row["n"] > 0
+            assert row["patched_per_op"] == row["patched_ir"] / row["n"] > 0
+            assert row["ratio"] == row["patched_ir"] / row["upstream_ir"]
+            assert row["status"] in ("PASS", "MISS") and row["target"] == 1.01
+    else:
+        assert st["status"].startswith("unavailable")
+
     lat = results["latency"]
     kinds = {(r["kind"], r["method"], r["interpreter"]) for r in lat["rows"]}
     assert ("busy", "setasyncexc", "patched") in kinds
@@ -67,13 +81,14 @@ def test_tiny_run(root, python, upstream_python, tmp_path):
 
     deferred = results["deferred"]
     assert deferred["status"] == "ok"
-    assert {r["scope"] for r in deferred["rows"]} == {"finally body", "defer_interrupts()"}
+    assert {(r["scope"], r["depth"]) for r in deferred["rows"]} == {
+        (scope, depth) for scope in ("finally body", "defer_interrupts()") for depth in (0, 100)}
     for r in deferred["rows"]:
         assert r["undelivered"] == 0   # each pending interrupt arrived after its scope
 
     report = (out / "report.md").read_text()
-    for heading in ("## Instruction counts", "## Interrupt latency", "## Deferred mode",
-                    "## Machine"):
+    for heading in ("## Instruction counts", "## Standard-library operations",
+                    "## Interrupt latency", "## Deferred mode", "## Machine"):
         assert heading in report
     ET.parse(out / "chart.svg")   # well-formed SVG
 
@@ -91,6 +106,7 @@ def test_report_and_chart_render_every_section(forkbench):
                                  "config_args": "", "opt": "-O3"}},
         "pyperformance": {
             "pyperformance": "1.14.0", "pyperf": "2.11.0", "pyperf_opts": ["--fast"],
+            "venv_versions": {"upstream": "3.13.5 (main)", "patched": "3.13.5 (fork)"},
             "rows": [{"name": "richards", "base_mean": 0.1, "base_stdev": 0.001,
                       "changed_mean": 0.103, "changed_stdev": 0.001, "ratio": 1.03,
                       "significant": True}],
@@ -106,17 +122,247 @@ def test_report_and_chart_render_every_section(forkbench):
              "max_ns": 7e4, "samples_ns": [5e4], "timeouts": 0}]},
         "deferred": {"status": "ok", "rows": [
             {"scope": "finally body", "loops": 10, "best_none_ns": 1e6, "best_pending_ns": 1e6,
-             "speed_ratio": 1.0, "verdict": "PASS", "undelivered": 0}],
+             "speed_ratio": 1.0, "verdict": "PASS", "undelivered": 0},
+            {"scope": "finally body", "depth": 1000, "loops": 10, "best_none_ns": 1e6,
+             "best_pending_ns": 5e7, "speed_ratio": 0.02, "verdict": "MISS",
+             "undelivered": 0}],
             "callgrind": [
             {"scope": "finally", "loops": 10, "none_ir": 90, "pending_ir": 100,
              "ir_speed_ratio": 0.9, "verdict": "PASS",
              "cost_breakdown": [{"function": "interrupt.c:h", "extra_ir": 10}]}]},
+        "stdlib": {"status": "ok", "method": "m", "rows": [
+            {"name": "executor", "what": "ThreadPoolExecutor(1)", "n": 300,
+             "upstream_ir": 300000, "patched_ir": 355500, "upstream_per_op": 1000.0,
+             "patched_per_op": 1185.0, "ratio": 1.185, "layout_ratio_range": [1.18, 1.19],
+             "target": 1.01, "status": "MISS", "cost_breakdown_padding": 0,
+             "cost_breakdown": [{"function": "thread.py:submit", "extra_ir": 55500}]},
+            {"name": "pipe", "what": "os.write + os.read", "n": 10,
+             "status": "error: pipe failed to run on patched"}]},
+        "suite-ir": {"status": "ok", "selection": "default", "selected": 3,
+                     "pyperformance": "1.14.0", "pyperf": "2.11.0", "method": "m",
+                     "cpu_seconds": 7200, "example_command": "valgrind --tool=callgrind x",
+                     "not_run": ["go"], "geomean": 1.0012, "worst": "nbody",
+                     "worst_ratio": 1.002,
+                     "rows": [{"benchmark": "nbody", "name": "nbody", "loops": 3,
+                               "upstream_ir": 1000, "patched_ir": 1002, "ratio": 1.002,
+                               "layout_ratio_range": [1.001, 1.003], "status": "PASS",
+                               "seconds": 60, "repeat": {"upstream": [1000, 1000],
+                                                         "patched": [1002, 1003]}}],
+                     "failed": [{"benchmark": "dask", "side": "upstream",
+                                 "error": "calibration failed: ModuleNotFoundError: dask"}]},
+        "wallclock": {"status": "ok", "method": "m", "budget_min": 60, "rounds": 7,
+                      "width": 0.02, "load_per_round": [1.0, 1.5],
+                      "rows": [{"name": "richards", "loops": 4, "rounds": 7, "ratio": 1.004,
+                                "low": 0.995, "high": 1.013, "resolved": True},
+                               {"name": "go", "loops": 2, "rounds": 9, "ratio": 0.93,
+                                "low": 0.85, "high": 1.01, "resolved": False},
+                               {"name": "float", "loops": None, "rounds": 0, "ratio": None,
+                                "low": None, "high": None, "resolved": False,
+                                "error": "patched: exit 1"}]},
     }
     report = forkbench.report_md(res)
     assert "| richards |" in report and "MISS" in report and "`f.c:g`" in report
-    assert "| finally | 10 | 90 | 100 | 0.900 | PASS |" in report
+    assert ("Benchmark venvs run: upstream `3.13.5 (main)`; patched `3.13.5 (fork)`."
+            in report)
+    assert "| finally | 0 | 10 | 90 | 100 | 9 / 10 | 0.900 | PASS |" in report
+    assert "| finally body | 1,000 | 10 | 1.000 | 50.000 | 0.020 | ≥ 0.9 | MISS | 0 |" in report
     assert "`interrupt.c:h`" in report
+    assert ("| ThreadPoolExecutor(1) | 300 | 1,000.0 | 1,185.0 | 1.1850 | 1.1800-1.1900 "
+            "| 1.01 | MISS |") in report
+    assert "`thread.py:submit` | 55,500 |" in report
+    assert "| os.write + os.read | 10 | | | | | | error: pipe failed to run on patched |" in report
+    assert "**Partial: 2 of 3 benchmarks" in report and "not counted: go." in report
+    assert "Geometric mean over 1 benchmarks: **1.0012** (target ≤ 1.002): PASS" in report
+    assert "| nbody | patched | 1,002 | 1,003 | +9.98e-04 |" in report
+    assert "FAILED: dask on upstream: calibration failed: ModuleNotFoundError: dask" in report
+    assert "| richards | 4 | 7 | 1.004 | 0.995-1.013 | yes | no difference resolved" in report
+    assert "| go | 2 | 9 | 0.930 | 0.850-1.010 | no |" in report
+    assert "| float |  | 0 | | | | patched: exit 1 |" in report
     svg = forkbench.chart_svg(res)
     root = ET.fromstring(svg)
     texts = "".join(root.itertext())
     assert "pyperf richards" in texts and "Ir with_python_cm" in texts and "sleep" in texts
+
+
+def test_stdlib_operations_run_on_both_interpreters(root, python, upstream_python):
+    ops = json.loads(subprocess.run([str(python), root / "bench" / "stdlib_ops.py", "--list"],
+                                    capture_output=True, text=True, check=True).stdout)
+    names = [o["name"] for o in ops]
+    assert names == ["executor", "cond_wait", "exit_stack", "pipe", "sleep0", "queue",
+                     "simplequeue", "lock", "event_wait", "socket", "select"]
+    for py in (python, upstream_python):
+        for name in names:
+            res = subprocess.run([str(py), root / "bench" / "stdlib_ops.py", name, "3"],
+                                 capture_output=True, text=True, timeout=60)
+            assert res.returncode == 0 and not res.stdout, (name, res.stderr)
+    res = subprocess.run([str(python), root / "bench" / "stdlib_ops.py", "nosuch", "3"],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "unknown operation 'nosuch'" in res.stderr
+
+
+def test_phase_selection(forkbench):
+    import argparse
+    p = argparse.ArgumentParser()
+    forkbench.add_arguments(p)
+    assert forkbench.selected_phases(p.parse_args([])) == forkbench.PHASES
+    assert forkbench.selected_phases(p.parse_args(["--stdlib"])) == ["stdlib"]
+    assert forkbench.selected_phases(p.parse_args(["--suite-ir", "--wallclock"])) == [
+        "suite-ir", "wallclock"]
+    assert forkbench.selected_phases(p.parse_args(["--phases", "callgrind", "--stdlib"])) == [
+        "callgrind", "stdlib"]
+    assert forkbench.configs_of(p.parse_args([])) == ["default"]
+    assert forkbench.configs_of(p.parse_args(["--release"])) == ["default", "release"]
+    assert forkbench.configs_of(p.parse_args(["--release-only"])) == ["release"]
+    assert p.parse_args(["--depths", "0,10"]).depths == (0, 10)
+    assert forkbench.deferred_callgrind_loops(0) == forkbench.deferred_callgrind_loops(100)
+    assert forkbench.deferred_callgrind_loops(3000) * 3000 <= 4_000_000
+
+
+def test_confidence_interval(forkbench):
+    assert forkbench.t975(1) == 12.706 and forkbench.t975(30) == 2.042
+    assert abs(forkbench.t975(100) - 1.984) < 1e-3
+    assert abs(forkbench.t975(31) - 2.040) < 1e-3
+    assert forkbench.ratio_interval([1.1, 1.1, 1.1]) == pytest.approx((1.1, 1.1, 1.1))
+    ratio, lo, hi = forkbench.ratio_interval([1.02, 0.98, 1.01, 0.99])
+    logs = [math.log(x) for x in (1.02, 0.98, 1.01, 0.99)]
+    m = sum(logs) / 4
+    h = 3.182 * math.sqrt(sum((x - m) ** 2 for x in logs) / 3) / 2
+    assert (ratio, lo, hi) == pytest.approx((math.exp(m), math.exp(m - h), math.exp(m + h)))
+    assert forkbench.ratio_interval([1.05]) == (pytest.approx(1.05), None, None)
+    assert not forkbench.resolved(lo, hi, ratio, 0.02)   # ±2.9%
+    assert forkbench.resolved(*forkbench.ratio_interval([1.005, 0.995, 1.002, 0.998])[1:],
+                              1.0, 0.02)
+    assert not forkbench.resolved(0.97, 1.01, 1.0, 0.02)
+    assert not forkbench.resolved(None, None, 1.0, 0.02)
+
+
+def test_venv_mismatch_is_detected(forkbench, python, upstream_python, tmp_path):
+    """pyperformance's own `venv create --venv` built venvs of the host Python."""
+    venv = tmp_path / "v"
+    subprocess.run([str(python), "-m", "venv", "--without-pip", str(venv)], check=True)
+    assert forkbench.venv_mismatch(venv / "bin" / "python", python) is None
+    assert forkbench.venv_mismatch(venv / "bin" / "python", upstream_python)
+    host = tmp_path / "host"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(host)], check=True)
+    assert forkbench.venv_mismatch(host / "bin" / "python", python)
+
+
+FAKE_RUNSCRIPT = """
+import json, subprocess, sys
+args = sys.argv[1:]
+assert args[:1] == ["--worker"], args
+if "--calibrate-loops" in args:
+    out = args[args.index("--output") + 1]
+    json.dump({"version": "1.0", "metadata": {"unit": "second"}, "benchmarks": [
+        {"metadata": {"name": "fake_a"}, "runs": [{"metadata": {"loops": 3}}]},
+        {"metadata": {"name": "fake_b"}, "runs": [{"metadata": {"loops": 5}}]}]},
+        open(out, "w"))
+else:
+    task = int(args[args.index("--worker-task") + 1])
+    loops = int(args[args.index("--loops") + 1])
+    total = sum(range(loops * (1000 + task * 500)))
+    # As pyperf's bench_command does: a child's whole output is parsed, so valgrind's
+    # own messages must not be in it.
+    out = subprocess.run([sys.executable, "-c", "print(42)"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True).stdout
+    assert out == "42\\n", repr(out)
+"""
+
+
+def test_suite_counts_resume_and_failures(forkbench, python, upstream_python, tmp_path,
+                                          capsys):
+    """The whole-suite driver on fake pyperf runscripts: calibrated loops used on both
+    sides, counts kept by --resume, a benchmark failing on both sides listed."""
+    if not shutil.which("valgrind"):
+        pytest.skip("valgrind is not installed")
+    good = tmp_path / "bm_fake" / "run_benchmark.py"
+    good.parent.mkdir()
+    good.write_text(FAKE_RUNSCRIPT)
+    bad = tmp_path / "bm_broken" / "run_benchmark.py"
+    bad.parent.mkdir()
+    bad.write_text("raise SystemExit('no module named dask')\n")
+    work = tmp_path / "out" / "suite-ir"
+    (work / "counts").mkdir(parents=True)
+    (work.parent / "callgrind" / "suite-ir").mkdir(parents=True)
+    venvs = {"upstream": upstream_python, "patched": python}
+    envs = {who: forkbench.clean_env() for who in venvs}
+    fake = {"name": "fake", "runscript": str(good), "extra_opts": []}
+    broken = {"name": "broken", "runscript": str(bad), "extra_opts": []}
+    rec = forkbench.suite_benchmark(fake, venvs, envs, work, (0,), True, 1)
+    assert [(t["name"], t["loops"]) for t in rec["tasks"]] == [("fake_a", 3), ("fake_b", 5)]
+    assert set(rec["counts"]) == {f"{t}.{who}.pad0{again}" for t in ("fake_a", "fake_b")
+                                  for who in venvs for again in ("", ".again")}
+    assert "--loops 5" in rec["counts"]["fake_b.patched.pad0"]["command"]
+    assert {c["processes"] for c in rec["counts"].values()} == {2}   # with the child
+    capsys.readouterr()
+    again = forkbench.suite_benchmark(fake, venvs, envs, work, (0,), True, 1)
+    assert again == rec
+    assert "suite-ir fake: kept (--resume)" in capsys.readouterr().out
+    failed = forkbench.suite_benchmark(broken, venvs, envs, work, (0,), True, 0)
+    assert set(failed["failed"]) == {"upstream", "patched"} and "tasks" not in failed
+    rows, failures = forkbench.suite_rows([rec, failed], (0,))
+    assert [r["name"] for r in rows] == ["fake_a", "fake_b"]
+    for r in rows:
+        assert r["ratio"] == r["patched_ir"] / r["upstream_ir"]
+        assert set(r["repeat"]) == {"upstream", "patched"}
+    assert {(f["benchmark"], f["side"]) for f in failures} == {("broken", "upstream"),
+                                                                ("broken", "patched")}
+    assert "no module named dask" in failures[0]["error"]
+
+
+def test_side_by_side_report(forkbench, tmp_path):
+    for config, ratio in (("default", 1.002), ("release", 0.998)):
+        (tmp_path / config).mkdir()
+        res = {"machine": {"patched": {"config_args": f"'--{config}'", "opt": "-O3"}},
+               "stdlib": {"rows": [{"name": "lock", "ratio": ratio, "status": "PASS"}]},
+               "wallclock": {"rows": [{"name": "go", "ratio": ratio, "low": 0.99,
+                                       "high": 1.01}]}}
+        if config == "default":
+            res["callgrind"] = {"rows": [{"name": "no_with", "ratio": 1.0,
+                                          "status": "PASS"}]}
+        (tmp_path / config / "results.json").write_text(json.dumps(res))
+    md = forkbench.side_by_side_md(tmp_path, ["default", "release"], "./fork bench --release")
+    assert "| default | `'--default'` | `-O3` |" in md
+    assert "| instructions per stdlib operation | lock | 1.0020 PASS | 0.9980 PASS |" in md
+    assert ("| time, interleaved and pinned | go | 1.002 [0.990-1.010] "
+            "| 0.998 [0.990-1.010] |") in md
+    assert "| instructions, bench/micro | no_with | 1.0000 PASS | - |" in md
+
+
+FAKE_TIMED_RUNSCRIPT = """
+import json, os, random, sys
+args = sys.argv[1:]
+out = args[args.index("--output") + 1]
+task = int(args[args.index("--worker-task") + 1])
+n = int(args[args.index("--values") + 1])
+base = float(os.environ["FAKE_SECONDS"])
+if task == 1:   # noisy: a ratio the rounds cannot pin down within the budget
+    values = [base * random.uniform(0.5, 1.5) for _ in range(n)]
+else:
+    values = [base] * n
+json.dump({"version": "1.0", "benchmarks": [
+    {"metadata": {"name": f"task{task}"}, "runs": [{"values": values}]}]}, open(out, "w"))
+"""
+
+
+def test_wallclock_rounds_interleave_until_resolved_or_budget(forkbench, python,
+                                                               upstream_python, tmp_path):
+    script = tmp_path / "run_benchmark.py"
+    script.write_text(FAKE_TIMED_RUNSCRIPT)
+    bench = {"name": "fake", "runscript": str(script), "extra_opts": []}
+    venvs = {"upstream": upstream_python, "patched": python}
+    envs = {"upstream": forkbench.clean_env(FAKE_SECONDS="0.010"),
+            "patched": forkbench.clean_env(FAKE_SECONDS="0.0105")}
+    tasks = [{"task": i, "name": f"task{i}", "loops": 1, "benchmark": "fake",
+              "bench": bench, "samples": {"upstream": [], "patched": []}} for i in (0, 1)]
+    tasks.append({"benchmark": "broken", "name": "broken", "error": "calibration failed"})
+    rounds, loads = forkbench.wallclock_rounds(tasks, venvs, envs, tmp_path, [], 8, 3, 0.02,
+                                               3)
+    steady, noisy, broken = tasks
+    # 1.05 exactly every round: resolved after the minimum number of rounds.
+    assert len(steady["samples"]["patched"]) == 3 and steady["resolved"]
+    assert (steady["ratio"], steady["low"], steady["high"]) == pytest.approx((1.05,) * 3)
+    # Noisy: still running until the budget ends, never resolved at ±2%.
+    assert len(noisy["samples"]["patched"]) == rounds > 3
+    assert not noisy["resolved"] and noisy["high"] / noisy["ratio"] - 1 > 0.02
+    assert "samples" not in broken and len(loads) == rounds

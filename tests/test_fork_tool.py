@@ -235,3 +235,64 @@ def test_builds_compile_through_ccache_with_clone_independent_paths(monkeypatch)
     assert env["CCACHE_NOHASHDIR"] == "1"
     monkeypatch.setenv("FORK_NO_CCACHE", "1")
     assert tool.build_env() == {}
+
+
+FAKE_CONFIGURE = """#!/bin/sh
+# Stands in for CPython's configure: records its flags and writes a Makefile that, like
+# Makefile.pre.in with --enable-optimizations, profiles only while profile-run-stamp is
+# missing and drops the profile on `make profile-removal`.
+echo "$@" > configure-args
+tab=$(printf '\\t')
+cat > Makefile <<EOF
+all:
+${tab}@test -f profile-run-stamp || { echo run >> profile-runs; touch profile-run-stamp; }
+${tab}@touch python
+profile-removal:
+${tab}rm -f profile-run-stamp
+EOF
+"""
+
+
+def test_release_build_is_cached_and_profiles_again_when_sources_change(tmp_path):
+    files = dict(FAKE_FILES, configure=FAKE_CONFIGURE)
+    repo = Repo(tmp_path)
+    src = tmp_path / "src" / "Fake-1.0"
+    shutil.rmtree(tmp_path / "src")
+    repo.tarball.unlink()
+    for name, text in files.items():
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(text)
+    (src / "configure").chmod(0o755)
+    with tarfile.open(repo.tarball, "w:xz") as tar:
+        tar.add(src, arcname="Fake-1.0")
+    data = repo.tarball.read_bytes()
+    pin = (repo.dir / "upstream.pin").read_text()
+    pin = pin.replace(repo.sha256, hashlib.sha256(data).hexdigest())
+    pin = "\n".join(f"size = {len(data)}" if ln.startswith("size =") else ln
+                    for ln in pin.splitlines()) + "\n"
+    (repo.dir / "upstream.pin").write_text(pin)
+    env = dict(repo.env, FORK_NO_CCACHE="1")
+
+    for side, out in ((["--upstream"], "upstream-release"), ([], "release")):
+        repo.fork("build", "--release", *side, env=env)
+        build = repo.dir / "build" / out
+        assert (build / "configure-args").read_text().split() == [
+            "--enable-optimizations", "--with-lto"]
+        assert (build / "profile-runs").read_text() == "run\n"
+        proc = repo.fork("build", "--release", *side, env=env)
+        assert "configure" not in proc.stdout.replace("configure.log", "")
+        assert (build / "profile-runs").read_text() == "run\n"   # cached
+
+    # A new commit in the work tree: the old profile is stale, so it profiles again.
+    repo.commit("Lib/module.py", "VALUE = 2\n", "change")
+    proc = repo.fork("build", "--release", env=env)
+    assert "profiling again" in proc.stdout
+    assert (repo.dir / "build" / "release" / "profile-runs").read_text() == "run\nrun\n"
+    # An uncommitted edit too.
+    (repo.dir / "cpython" / "Lib" / "module.py").write_text("VALUE = 3\n")
+    repo.fork("build", "--release", env=env)
+    assert (repo.dir / "build" / "release" / "profile-runs").read_text() == "run\nrun\nrun\n"
+    repo.fork("build", "--release", env=env)
+    assert (repo.dir / "build" / "release" / "profile-runs").read_text() == "run\nrun\nrun\n"
+    proc = repo.fork("build", "debug", "--release", check=False, env=env)
+    assert proc.returncode == 2 and "--release" in proc.stderr
