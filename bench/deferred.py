@@ -51,7 +51,7 @@ def below(depth, n):
     return timed_loop(n)
 
 
-def loop_in_finally(n, pending, depth=0):
+def loop_in_finally(n, pending, out, depth=0):
     try:
         pass
     finally:
@@ -67,10 +67,11 @@ def loop_in_finally(n, pending, depth=0):
                 acc = f(acc)
                 i += 1
             ns = time.perf_counter_ns() - t0
-    return ns
+        # Stored inside the scope: the interrupt is raised where it ends.
+        out.append(ns)
 
 
-def loop_in_defer(n, pending, depth=0):
+def loop_in_defer(n, pending, out, depth=0):
     with threading.defer_interrupts():
         if pending:
             post_to_self()
@@ -84,7 +85,8 @@ def loop_in_defer(n, pending, depth=0):
                 acc = f(acc)
                 i += 1
             ns = time.perf_counter_ns() - t0
-    return ns
+        # Stored inside the scope: the interrupt is raised where it ends.
+        out.append(ns)
 
 
 SCOPES = {"finally": ("finally body", loop_in_finally),
@@ -94,15 +96,15 @@ SCOPES = {"finally": ("finally body", loop_in_finally),
 def one(loop, n, pending, depth=0):
     """Run the loop once; return (ns, delivered) where delivered says the interrupt came."""
     delivered = False
-    ns = None
+    out = []
     try:
-        ns = loop(n, pending, depth)
+        loop(n, pending, out, depth)
         f(0)   # a check point after the scope
     except ThreadInterrupt:
         delivered = True
-    if ns is None:
+    if not out:
         raise RuntimeError("the interrupt was raised inside the protected scope")
-    return ns, delivered
+    return out[0], delivered
 
 
 def main():
