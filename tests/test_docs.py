@@ -213,13 +213,20 @@ def test_figure_placeholders_only_in_performance(text):
     assert not re.search(r"\b(TBD|TODO|XXX)\b", text), "a TBD/TODO/XXX left in the PEP"
 
 
-def test_discussion_answers_exist_and_are_linked(text):
+def test_discussion_answers_exist_and_are_linked(pep, text):
     assert ANSWERS.is_file(), f"no {ANSWERS}"
     assert "docs/discussion-answers.md" in text
     answers = ANSWERS.read_text(encoding="utf-8")
     # One section per message of the thread (seed-thread), plus the survey appendix.
     assert len(re.findall(r"^## \d+\. ", answers, re.M)) >= 22
     assert "## Appendix" in answers
+    # It names sections of the PEP in italics (capitalized; lower-case italics are
+    # emphasis): each must still exist.
+    titles = {" ".join(name.replace("``", "").split()) for name, _ in sections(pep[0])}
+    refs = {" ".join(r.split()) for r in re.findall(
+        r"(?<![*\w])\*(?![*\s])([^*]+?)(?<!\s)\*(?![*\w])", answers, re.S)}
+    missing = sorted(r for r in refs if r[0].isupper() and r not in titles)
+    assert not missing, f"{ANSWERS.name} refers to sections the PEP lacks: {missing}"
 
 
 @pytest.mark.xfail(strict=True, reason="InternalDocs/interrupts.md is written by the lead "
