@@ -47,8 +47,8 @@ PLATFORM_NAMES = {"select.devpoll", "select.kqueue", "select.epoll", "select.pol
 # strict: once fixed, the test fails until the entry is removed.
 PENDING = {
     "_thread.interrupt_thread":
-        "issue 17 (b) / issue 19 item 9: _thread.interrupt_thread() still accepts None "
-        "as ThreadInterrupt; the PEP says both entry points reject None",
+        "inspect.signature() cannot read the default exc=ThreadInterrupt of the "
+        "builtin's text signature (a class is no literal)",
 }
 
 
@@ -229,8 +229,6 @@ def test_discussion_answers_exist_and_are_linked(pep, text):
     assert not missing, f"{ANSWERS.name} refers to sections the PEP lacks: {missing}"
 
 
-@pytest.mark.xfail(strict=True, reason="InternalDocs/interrupts.md is written by the lead "
-                   "and another helper (issues 15 and 17); remove this mark when it lands")
 def test_internal_docs_linked_from_the_pep_exist(text, tree):
     assert "InternalDocs/interrupts.md" in text
     assert (tree / "InternalDocs" / "interrupts.md").is_file()
