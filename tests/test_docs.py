@@ -47,8 +47,8 @@ PLATFORM_NAMES = {"select.devpoll", "select.kqueue", "select.epoll", "select.pol
 # strict: once fixed, the test fails until the entry is removed.
 PENDING = {
     "_thread.interrupt_thread":
-        "inspect.signature() cannot read the default exc=ThreadInterrupt of the "
-        "builtin's text signature (a class is no literal)",
+        "issue 17 (b) / issue 19 item 9: _thread.interrupt_thread() still accepts None "
+        "as ThreadInterrupt; the PEP says both entry points reject None",
 }
 
 
