@@ -476,6 +476,9 @@ CALL_CASES = {
     "waitid()": ["waitid"], "subprocess.Popen.wait()": ["popen_wait"],
     "signal.sigwait()": ["sigwait"], "sigwaitinfo()": ["sigwaitinfo"],
     "sigtimedwait()": ["sigtimedwait"],
+    "fcntl.flock()": ["flock"], "lockf()": ["lockf"], "fcntl()": ["fcntl_setlkw"],
+    "multiprocessing": ["multiprocessing_lock", "multiprocessing_semaphore"],
+    "signal.pause()": ["pause"],
 }
 
 WAKE = Path(__file__).with_name("pep") / "wake_calls.py"

@@ -5,7 +5,9 @@ broken by Thread.interrupt() reports "ThreadInterrupt ...", one that was not wok
 15 seconds "not woken in 15 s".  Linux only (epoll, a full accept queue).
 """
 
+import fcntl
 import json
+import multiprocessing
 import os
 import queue
 import select
@@ -308,6 +310,59 @@ def case_sigwaitinfo():
 
 def case_sigtimedwait():
     return sigwaiter(lambda sigset: signal.sigtimedwait(sigset, LONG))
+
+
+def case_pause():
+    return signal.pause
+
+
+def locked_file():
+    """A file opened twice; the first open file description holds a flock()."""
+    tmp = tempfile.NamedTemporaryFile()
+    other = open(tmp.name, "rb")
+    cleanups.extend([tmp.close, other.close])
+    fcntl.flock(tmp.fileno(), fcntl.LOCK_EX)
+    return other
+
+
+def record_locked_file():
+    """A file whose record lock is held by a child (record locks are per process)."""
+    tmp = tempfile.NamedTemporaryFile()
+    cleanups.append(tmp.close)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys; f = open(sys.argv[1], 'r+b'); "
+         "fcntl.lockf(f, fcntl.LOCK_EX); print(flush=True); sys.stdin.read()",
+         tmp.name], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    cleanups.append(lambda: (proc.stdin.close(), proc.wait()))
+    proc.stdout.readline()
+    return open(tmp.name, "r+b")
+
+
+def case_flock():
+    other = locked_file()
+    return lambda: fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+
+
+def case_lockf():
+    f = record_locked_file()
+    cleanups.append(f.close)
+    return lambda: fcntl.lockf(f, fcntl.LOCK_EX)
+
+
+def case_fcntl_setlkw():
+    import struct
+    f = record_locked_file()
+    cleanups.append(f.close)
+    lock = struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0)
+    return lambda: fcntl.fcntl(f, fcntl.F_SETLKW, lock)
+
+
+def case_multiprocessing_lock():
+    return held(multiprocessing.Lock()).acquire
+
+
+def case_multiprocessing_semaphore():
+    return multiprocessing.Semaphore(0).acquire
 
 
 def run(name):
