@@ -45,11 +45,7 @@ HYPOTHETICAL_SECTIONS = {"Rejected Ideas", "Open Issues", "Other languages", "Fo
 PLATFORM_NAMES = {"select.devpoll", "select.kqueue", "select.epoll", "select.poll"}
 # Statements the PEP makes that the code does not satisfy yet, with who fixes them.
 # strict: once fixed, the test fails until the entry is removed.
-PENDING = {
-    "_thread.interrupt_thread":
-        "issue 17 (b) / issue 19 item 9: _thread.interrupt_thread() still accepts None "
-        "as ThreadInterrupt; the PEP says both entry points reject None",
-}
+PENDING = {}
 
 
 def cpython_tree():
@@ -531,7 +527,7 @@ CLAIMS = [
     (r"``KeyboardInterrupt`` becomes a direct\s+subclass of ``BaseInterrupt``", "hierarchy"),
     (r"an instance or\s+``None`` raises ``TypeError``",
      "interrupt rejects instances and None"),
-    (r"``_thread.interrupt_thread\(ident, exc=ThreadInterrupt, /\)``",
+    (r"``_thread.interrupt_thread\(ident, exc, /\)``",
      "interrupt_thread rejects None"),
     (r"``RuntimeError`` if the thread has not started", "not started"),
     (r"called without arguments in\s+the \*calling\* thread",
@@ -558,8 +554,6 @@ def facts(python):
 def test_statement_of_fact(phrase, check, text, facts):
     if not re.search(phrase, text):
         pytest.skip(f"the PEP no longer says {phrase!r}")
-    if check == "interrupt_thread rejects None" and facts[check]:
-        pytest.xfail(f"{PENDING['_thread.interrupt_thread']}: {facts[check]}")
     assert facts[check] is None, f"{check}: {facts[check]}"
 
 
