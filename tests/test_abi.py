@@ -151,6 +151,63 @@ def test_debug_offsets_match_upstream(python, upstream_python):
     assert set(differ) <= {"interpreter_state.size", "runtime_state.size"}, differ
 
 
+# Structures whose layout out-of-process tools and C extensions depend on, from the DWARF
+# of both shared builds (pahole).  Every upstream member keeps its offset and size; a new
+# member may only use padding or follow the upstream members.  The exceptions, in
+# PyInterpreterState, which embeds its first thread state (_initial_thread) whose
+# internal part grows at its end by the interrupt state: that member's size and the
+# offsets of the two members after it.
+STRUCTS = {
+    "PyCodeObject": {},
+    "_ts": {},
+    "_frame": {},
+    "_PyInterpreterFrame": {},
+    "_is": {"_initial_thread": "size", "_interactive_src_count": "offset",
+            "threads_preallocated": "offset"},
+}
+
+MEMBER = re.compile(r"^\t(?P<decl>[^/]*?)(?P<name>\w+)(?:\[\d*\])?;\s*/\*\s*(?P<offset>\d+)"
+                    r"\s+(?P<size>\d+)\s*\*/")
+
+
+def members(library, struct):
+    """{member: (offset, size)} of `struct STRUCT` in the DWARF of LIBRARY."""
+    # All structures at once: `pahole -C PyCodeObject` shows only the typedef.
+    res = subprocess.run(["pahole", library], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0 and res.stdout, res.stderr[-2000:]
+    start = res.stdout.index(f"\nstruct {struct} {{\n")
+    body = res.stdout[start:res.stdout.index("\n};", start)]
+    found = {}
+    for line in body.splitlines():
+        if m := MEMBER.match(line):
+            found[m["name"]] = (int(m["offset"]), int(m["size"]))
+    assert found, body
+    return found
+
+
+@pytest.mark.parametrize("struct", sorted(STRUCTS))
+def test_struct_layout(shared_builds, struct):
+    if not shutil.which("pahole"):
+        pytest.fail("pahole is missing: ./fork build installs dwarves as root, else "
+                    "apt-get install dwarves")
+    upstream, patched = (members(build / LIBRARY, struct) for build in shared_builds)
+    allowed = STRUCTS[struct]
+    for name, (offset, size) in upstream.items():
+        assert name in patched, f"{struct}.{name} removed"
+        new_offset, new_size = patched[name]
+        if allowed.get(name) != "offset":
+            assert new_offset == offset, f"{struct}.{name} moved: {offset} -> {new_offset}"
+        if allowed.get(name) != "size":
+            assert new_size == size, f"{struct}.{name} resized: {size} -> {new_size}"
+    occupied = [patched[name] for name in upstream]
+    end = max(offset + size for offset, size in occupied)
+    for name in patched.keys() - upstream.keys():
+        offset, size = patched[name]
+        overlaps = [o for o, s in occupied if o < offset + size and offset < o + s]
+        assert not overlaps or offset >= end, f"{struct}.{name} at {offset} overlaps"
+
+
 def test_code_object_layout_matches_upstream(python, upstream_python):
     """PyCodeObject: same basic size, co_code_adaptive at the same offset, the same
     instruction bytes at it (what py-spy and austin read)."""
