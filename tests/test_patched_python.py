@@ -1,5 +1,7 @@
 """The built interpreter is the patched one, and the stdlib tests of what it touches pass."""
 
+import os
+
 import pytest
 
 from conftest import run_python
@@ -55,5 +57,9 @@ def test_identifies_as_fork(python):
 
 @pytest.mark.parametrize("module", TOUCHED_MODULES)
 def test_stdlib_module(python, module):
-    out = run_python(python, "-m", "test", "--timeout=900", module, timeout=1800)
+    # Like the full suite: no PYTHON* variables of the calling environment
+    # (PYTHONDONTWRITEBYTECODE fails test_compileall, upstream's too).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    out = run_python(python, "-m", "test", "--timeout=900", module, timeout=1800,
+                     env=env)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
