@@ -415,8 +415,9 @@ def jobs_count(opts):
 
 
 def layout_envs(work, bmdir=None):
-    # Each interpreter gets its own bytecode cache (they share the cpython-313 cache tag
-    # but not the magic number), warmed before measuring, so no measured run compiles.
+    # Each interpreter gets its own bytecode cache (series before issue 16 share the
+    # cpython-313 cache tag but not the magic number), warmed before measuring, so no
+    # measured run compiles.
     return {who: clean_env(PYTHONPYCACHEPREFIX=str(work / f"pycache-{who}"),
                            **({"FORKBENCH_PYPERFORMANCE_BENCHMARKS": str(bmdir)}
                               if bmdir else {}))
