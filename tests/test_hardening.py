@@ -88,7 +88,14 @@ def built(config):
 def test_sanitizer_storm(config):
     python, src = built(config)
     began = time.monotonic()
-    assert_storm_tears_nothing(python, env=regrtest_env(RUNS[config][1], src))
+    # Under TSan, 1 to 7 signals of 10,000 never reach the interpreter's C handler (its
+    # wakeup fd stays empty and the signal is not pending); seen only there, where the
+    # sanitizer's runtime intercepts and defers signals, not on the same free-threaded
+    # build without TSan (0 of 10,000).  They are counted apart; a signal that reached
+    # the handler must still raise.
+    allowed = ROUNDS // 200 if config == "tsan" else 0
+    assert_storm_tears_nothing(python, env=regrtest_env(RUNS[config][1], src),
+                               undelivered_allowed=allowed)
     print(f"[{config}] storm of {ROUNDS} rounds: {time.monotonic() - began:.0f}s")
 
 

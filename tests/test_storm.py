@@ -25,11 +25,15 @@ def storm(python, rounds=ROUNDS, seed=1, env=None):
     return result
 
 
-def assert_storm_tears_nothing(python, env=None):
-    """The full storm on a patched build: every interrupt delivered, no cleanup torn."""
+def assert_storm_tears_nothing(python, env=None, undelivered_allowed=0):
+    """The full storm on a patched build: every signal that reached the interpreter's
+    handler raised its KeyboardInterrupt, and no cleanup was torn.  A signal that never
+    reached the handler (the harness tells by the wakeup fd) is "undelivered": allowed
+    only where the caller says so (ThreadSanitizer's runtime drops a few)."""
     result = storm(python, env=env)
-    assert result["delivered"] == ROUNDS
+    assert result["delivered"] + result["undelivered"] == ROUNDS, result
     assert (result["torn"], result["lost"], result["extra"]) == (0, 0, 0), result
+    assert result["undelivered"] <= undelivered_allowed, result
 
 
 def test_patched_build_tears_nothing(python):
