@@ -14,6 +14,7 @@ import select
 import selectors
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -350,7 +351,6 @@ def case_lockf():
 
 
 def case_fcntl_setlkw():
-    import struct
     f = record_locked_file()
     cleanups.append(f.close)
     lock = struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0)
