@@ -296,3 +296,50 @@ def test_release_build_is_cached_and_profiles_again_when_sources_change(tmp_path
     assert (repo.dir / "build" / "release" / "profile-runs").read_text() == "run\nrun\nrun\n"
     proc = repo.fork("build", "debug", "--release", check=False, env=env)
     assert proc.returncode == 2 and "--release" in proc.stderr
+
+
+SERIES_CONFIGURE = """#!/bin/sh
+src=$(dirname "$0")
+printf 'all:\\n\\tsed "s|@SRC@|%s|" %s/python.in > python && chmod +x python\\n' \\
+    "$src" "$src" > Makefile
+"""
+
+# Records its arguments; "passes" while the tree's Lib/module.py says VALUE = 1.
+SERIES_PYTHON = """#!/bin/sh
+echo "$@" >> ran.log
+grep -q "VALUE = 1" @SRC@/Lib/module.py
+"""
+
+
+def test_check_series_tests_each_tree_once(repo):
+    repo.fork("prepare")
+    for name, text in (("configure", SERIES_CONFIGURE), ("python.in", SERIES_PYTHON)):
+        path = repo.dir / "cpython" / name
+        path.write_text(text)
+        path.chmod(0o755)
+        repo.git("add", name)
+    (repo.dir / "cpython" / "Lib" / "test").mkdir()
+    repo.commit("Lib/test/test_first.py", "", "Add a build and a test")
+    (repo.dir / "cpython" / "Lib" / "test" / "test_interrupt").mkdir()
+    repo.commit("Lib/test/test_interrupt/__init__.py", "", "Add test_interrupt")
+    repo.commit("Lib/module.py", "VALUE = 2\n", "Break the value")
+    ran = repo.dir / "build" / "series" / "ran.log"
+
+    proc = repo.fork("check-series", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "2 of 3 commits build and pass their tests" in proc.stdout
+    # Before test_interrupt exists, the test modules the commit changes.
+    assert ran.read_text().splitlines() == [
+        "-m test --timeout=1200 test_first",
+        "-m test --timeout=1200 test_interrupt",
+        "-m test --timeout=1200 test_interrupt"]
+
+    # The last commit amended: only its new tree is built and tested.
+    (repo.dir / "cpython" / "Lib" / "module.py").write_text("VALUE = 1  # again\n")
+    repo.git("-c", "user.name=t", "-c", "user.email=t@invalid", "commit", "-q", "-a",
+             "--amend", "--no-edit")
+    ran.unlink()
+    proc = repo.fork("check-series", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("passed before (same tree)") == 2
+    assert ran.read_text().splitlines() == ["-m test --timeout=1200 test_interrupt"]
