@@ -700,6 +700,17 @@ def suite_rows(records, paddings):
     return rows, failed
 
 
+def count_failed_again_alone(benches, work, count):
+    """Call count(b) for each benchmark b whose record has a failure, one at a time: some
+    bind fixed ports (asyncio_tcp and asyncio_tcp_ssl both listen on 8882), so one can
+    fail only because another ran beside it."""
+    for b in benches:
+        f = work / "counts" / f"{b['name']}.json"
+        if f.exists() and json.loads(f.read_text()).get("failed"):
+            log(f"suite-ir {b['name']}: failed beside other counts; counting it again, alone")
+            count(b)
+
+
 def phase_suite_ir(opts, python, upstream, out, build):
     """Every benchmark of the selection, one pyperf worker process with fixed loops, under
     callgrind on both interpreters: total instructions, ratio, geometric mean."""
@@ -742,6 +753,9 @@ def phase_suite_ir(opts, python, upstream, out, build):
                 for i, b in enumerate(todo)]
         for f in futs:
             f.result()
+    if jobs_count(opts) > 1:
+        count_failed_again_alone(todo, work, lambda b: suite_benchmark(
+            b, venvs, envs, work, paddings, False, 0))
     # Read back every benchmark's record: a process working from the other end
     # (--reverse) may have measured some.
     records, not_run = [], []

@@ -310,6 +310,21 @@ def test_suite_counts_resume_and_failures(forkbench, python, upstream_python, tm
     assert "no module named dask" in failures[0]["error"]
 
 
+def test_suite_counts_a_failed_benchmark_again_alone(forkbench, tmp_path):
+    """With --jobs 2, asyncio_tcp_ssl failed on both sides: asyncio_tcp, counted beside
+    it, held the port both bind.  Failed records are counted again, one at a time."""
+    (tmp_path / "counts").mkdir()
+    records = {"asyncio_tcp": {"complete": True, "tasks": []},
+               "asyncio_tcp_ssl": {"complete": True, "failed": {
+                   "upstream": "calibration failed: [Errno 98] address already in use"}}}
+    for name, rec in records.items():
+        (tmp_path / "counts" / f"{name}.json").write_text(json.dumps(rec))
+    counted = []
+    benches = [{"name": name} for name in (*records, "not_run_yet")]
+    forkbench.count_failed_again_alone(benches, tmp_path, counted.append)
+    assert counted == [{"name": "asyncio_tcp_ssl"}]
+
+
 def test_side_by_side_report(forkbench, tmp_path):
     for config, ratio in (("default", 1.002), ("release", 0.998)):
         (tmp_path / config).mkdir()
