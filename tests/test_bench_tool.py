@@ -310,6 +310,19 @@ def test_suite_counts_resume_and_failures(forkbench, python, upstream_python, tm
     assert "no module named dask" in failures[0]["error"]
 
 
+def test_heap_layout_runs_a_script_as_main(python, tmp_path):
+    """pyperformance's sphinx benchmark assigns __builtins__.open: in __main__,
+    __builtins__ is the module."""
+    script = tmp_path / "script.py"
+    script.write_text("import sys\n__builtins__.open = open\n"
+                      "print(__name__, sys.argv[1:], sys.path[0] == sys.argv[0].rpartition('/')[0])\n")
+    heap_layout = os.path.join(os.path.dirname(__file__), "..", "bench", "heap_layout.py")
+    res = subprocess.run([str(python), heap_layout, "3", str(script), "x"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "__main__ ['x'] True\n"
+
+
 def test_suite_counts_a_failed_benchmark_again_alone(forkbench, tmp_path):
     """With --jobs 2, asyncio_tcp_ssl failed on both sides: asyncio_tcp, counted beside
     it, held the port both bind.  Failed records are counted again, one at a time."""
