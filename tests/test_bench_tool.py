@@ -314,8 +314,9 @@ def test_heap_layout_runs_a_script_as_main(python, tmp_path):
     """pyperformance's sphinx benchmark assigns __builtins__.open: in __main__,
     __builtins__ is the module."""
     script = tmp_path / "script.py"
-    script.write_text("import sys\n__builtins__.open = open\n"
-                      "print(__name__, sys.argv[1:], sys.path[0] == sys.argv[0].rpartition('/')[0])\n")
+    script.write_text("import os, sys\n__builtins__.open = open\n"
+                      "print(__name__, sys.argv[1:],\n"
+                      "      sys.path[0] == os.path.dirname(sys.argv[0]))\n")
     heap_layout = os.path.join(os.path.dirname(__file__), "..", "bench", "heap_layout.py")
     res = subprocess.run([str(python), heap_layout, "3", str(script), "x"],
                          capture_output=True, text=True, timeout=60)
