@@ -218,6 +218,21 @@ def test_phase_selection(forkbench):
     assert forkbench.deferred_callgrind_loops(3000) * 3000 <= 4_000_000
 
 
+def test_heap_layouts_per_phase(forkbench):
+    import argparse
+    p = argparse.ArgumentParser()
+    forkbench.add_arguments(p)
+    paddings = forkbench.choose_paddings
+    # Standard-library operations take more layouts than microbenchmarks by default.
+    assert paddings(p.parse_args([])) == (0, 3, 5, 8, 13)
+    assert paddings(p.parse_args([]), forkbench.STDLIB_LAYOUTS) == forkbench.HEAP_PADDINGS
+    assert len(forkbench.HEAP_PADDINGS) == 9
+    assert paddings(p.parse_args(["--layouts", "2"]), forkbench.STDLIB_LAYOUTS) == (0, 3)
+    assert paddings(p.parse_args(["--subset"]), forkbench.STDLIB_LAYOUTS) == (0, 3, 5)
+    with pytest.raises(SystemExit):
+        p.parse_args(["--layouts", "10"])
+
+
 def test_confidence_interval(forkbench):
     assert forkbench.t975(1) == 12.706 and forkbench.t975(30) == 2.042
     assert abs(forkbench.t975(100) - 1.984) < 1e-3
