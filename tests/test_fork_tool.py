@@ -213,6 +213,21 @@ def test_series_naming_a_missing_patch_is_an_error(repo):
     assert out.returncode != 0 and "0001-missing.patch" in out.stderr
 
 
+def test_sigint_ignored_at_start_is_restored(root):
+    """Started in the background by a shell without job control, ./fork would pass an
+    ignored SIGINT on to the builds and tests it runs."""
+    import signal
+    def ignore_sigint():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    proc = subprocess.run([sys.executable, root / "fork", "status"], cwd=root,
+                          capture_output=True, text=True, timeout=300,
+                          preexec_fn=ignore_sigint)
+    assert "SIGINT was ignored" in proc.stdout, proc.stdout + proc.stderr
+    proc = subprocess.run([sys.executable, root / "fork", "status"], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+    assert "SIGINT" not in proc.stdout
+
+
 def test_project_patches_are_exported_unchanged(root):
     """patches/ is exactly what ./fork export writes from the prepared tree."""
     proc = subprocess.run([sys.executable, root / "fork", "status"], cwd=root,
