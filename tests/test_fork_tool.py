@@ -226,6 +226,19 @@ def test_sigint_ignored_at_start_is_restored(root):
     proc = subprocess.run([sys.executable, root / "fork", "status"], cwd=root,
                           capture_output=True, text=True, timeout=300)
     assert "SIGINT" not in proc.stdout
+    # What matters: the commands ./fork runs get the default disposition.
+    child = ("import importlib.machinery, importlib.util, subprocess, sys\n"
+             "loader = importlib.machinery.SourceFileLoader('fork', sys.argv[1])\n"
+             "fork = importlib.util.module_from_spec(\n"
+             "    importlib.util.spec_from_loader('fork', loader))\n"
+             "loader.exec_module(fork)\n"
+             "fork.restore_sigint()\n"
+             "subprocess.run([sys.executable, '-c', 'import signal; "
+             "print(signal.getsignal(signal.SIGINT))'])\n")
+    proc = subprocess.run([sys.executable, "-c", child, str(root / "fork")], cwd=root,
+                          capture_output=True, text=True, timeout=300,
+                          preexec_fn=ignore_sigint)
+    assert "default_int_handler" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_project_patches_are_exported_unchanged(root):
