@@ -112,6 +112,15 @@ def selector_select(n):
     os.close(w)
 
 
+def bigint_mul(n):
+    # Long multiplication calls PyErr_CheckSignals() once per digit of an operand,
+    # as C code that runs for long is asked to: 60 calls per product here.
+    x = 3 ** 1130       # 60 digits of 30 bits, below Karatsuba's cut-off
+    y = 5 ** 770
+    for _ in range(n):
+        x * y
+
+
 # name, function, N (the 2N run is also made), description
 OPS = [
     ("executor", executor, 300, "ThreadPoolExecutor(1): submit(f, i).result()"),
@@ -126,6 +135,8 @@ OPS = [
     ("event_wait", event_wait, 5000, "Event.wait() on a set event"),
     ("socket", socket_send_recv, 2000, "socket send + recv of one byte on a socketpair"),
     ("select", selector_select, 2000, "selectors.DefaultSelector.select() with a ready fd"),
+    ("bigint_mul", bigint_mul, 1000,
+     "x * y of two 60-digit ints (60 calls of PyErr_CheckSignals())"),
 ]
 
 
