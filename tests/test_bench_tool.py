@@ -189,7 +189,8 @@ def test_stdlib_operations_run_on_both_interpreters(root, python, upstream_pytho
                                     capture_output=True, text=True, check=True).stdout)
     names = [o["name"] for o in ops]
     assert names == ["executor", "cond_wait", "exit_stack", "pipe", "sleep0", "queue",
-                     "simplequeue", "lock", "event_wait", "socket", "select"]
+                     "simplequeue", "lock", "event_wait", "socket", "select",
+                     "bigint_mul"]
     for py in (python, upstream_python):
         for name in names:
             res = subprocess.run([str(py), root / "bench" / "stdlib_ops.py", name, "3"],
