@@ -146,8 +146,9 @@ def test_report_and_chart_render_every_section(forkbench):
                      "rows": [{"benchmark": "nbody", "name": "nbody", "loops": 3,
                                "upstream_ir": 1000, "patched_ir": 1002, "ratio": 1.002,
                                "layout_ratio_range": [1.001, 1.003], "status": "PASS",
-                               "seconds": 60, "repeat": {"upstream": [1000, 1000],
-                                                         "patched": [1002, 1003]}}],
+                               "seconds": 60, "layouts": 3,
+                               "repeat": {"upstream": [1000, 1000],
+                                          "patched": [1002, 1003]}}],
                      "failed": [{"benchmark": "dask", "side": "upstream",
                                  "error": "calibration failed: ModuleNotFoundError: dask"}]},
         "wallclock": {"status": "ok", "method": "m", "budget_min": 60, "rounds": 7,
@@ -174,6 +175,8 @@ def test_report_and_chart_render_every_section(forkbench):
     assert "**Partial: 2 of 3 benchmarks" in report and "not counted: go." in report
     assert "Geometric mean over 1 benchmarks: **1.0012** (target ≤ 1.002): PASS" in report
     assert "| nbody | patched | 1,002 | 1,003 | +9.98e-04 |" in report
+    assert "- nbody: 1.0020, again 1.0030" in report
+    assert "| 1.0020 | 1.0010-1.0030 (3 layouts) | PASS |" in report
     assert "FAILED: dask on upstream: calibration failed: ModuleNotFoundError: dask" in report
     assert "| richards | 4 | 7 | 1.004 | 0.995-1.013 | yes | no difference resolved" in report
     assert "| go | 2 | 9 | 0.930 | 0.850-1.010 | no |" in report
@@ -324,6 +327,41 @@ def test_suite_counts_resume_and_failures(forkbench, python, upstream_python, tm
     assert {(f["benchmark"], f["side"]) for f in failures} == {("broken", "upstream"),
                                                                 ("broken", "patched")}
     assert "no module named dask" in failures[0]["error"]
+
+
+def test_suite_misses_are_counted_again(forkbench, tmp_path):
+    """--check-misses: a benchmark with a task above the target is counted under more
+    layouts and again; its ratio becomes the median of its layouts.  One within the
+    target, or already checked, is not counted again."""
+    (tmp_path / "counts").mkdir()
+
+    def record(name, patched_ir, pads=(0,), again=False):
+        counts = {f"t.{who}.pad{p}": {"ir": ir, "seconds": 1}
+                  for p in pads for who, ir in (("upstream", 1000), ("patched", patched_ir))}
+        if again:
+            counts.update({f"t.{who}.pad0.again": {"ir": 1000, "seconds": 1}
+                           for who in ("upstream", "patched")})
+        rec = {"benchmark": name, "complete": True, "counts": counts,
+               "tasks": [{"task": 0, "name": "t", "loops": 1}]}
+        (tmp_path / "counts" / f"{name}.json").write_text(json.dumps(rec))
+        return rec
+
+    record("costly", 1050)
+    record("cheap", 1005)
+    checked = record("checked", 1050, pads=(0, 3, 5), again=True)
+    counted = []
+    forkbench.count_misses_again([{"name": n} for n in ("costly", "cheap", "checked")],
+                                 tmp_path, (0, 3, 5), lambda b: counted.append(b["name"]))
+    assert counted == ["costly"]
+    rec = json.loads((tmp_path / "counts" / "costly.json").read_text())
+    assert rec["complete"] is False and "t.patched.pad0" in rec["counts"]
+
+    # Counted under two more layouts, where the pool is not refilled: the median.
+    checked["counts"].update({f"t.patched.pad{p}": {"ir": 1001, "seconds": 1}
+                              for p in (3, 5)})
+    [row], _ = forkbench.suite_rows([checked], (0,))
+    assert row["layouts"] == 3 and row["ratio"] == 1.001 and row["status"] == "PASS"
+    assert row["layout_ratio_range"] == [1.001, 1.05] and "repeat" in row
 
 
 def test_heap_layout_runs_a_script_as_main(python, tmp_path):
