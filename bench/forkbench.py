@@ -657,7 +657,8 @@ def suite_benchmark(b, venvs, envs, work, paddings, resume, repeat):
                     f"{(res.stderr or res.stdout)[-2000:]}")
                 write_json(dest, rec)
                 continue
-            plan = [(pad, "") for pad in paddings] + [(paddings[0], ".again")] * repeat
+            plan = [(pad, "") for pad in paddings] + [
+                (paddings[0], ".again" + (str(i + 1) if i else "")) for i in range(repeat)]
             for pad, again in plan:
                 key = f"{t['name']}.{who}.pad{pad}{again}"
                 if key in counts:
@@ -704,10 +705,12 @@ def suite_rows(records, paddings):
             row["layout_ratio_range"] = [min(ratios), max(ratios)]
             row["layouts"] = len(pads)
             row["status"] = "PASS" if row["ratio"] <= TARGETS["suite_worst"] else "MISS"
-            again = {who: counts.get(f"{t['name']}.{who}.pad{paddings[0]}.again")
-                     for who in ("upstream", "patched")}
+            # .again, then .again2, .again3, ... (--check-repeat)
+            again = {who: [c["ir"] for k, c in counts.items() if re.fullmatch(
+                re.escape(f"{t['name']}.{who}.pad{paddings[0]}.again") + r"\d*", k)]
+                for who in ("upstream", "patched")}
             if all(again.values()):
-                row["repeat"] = {who: [per[who][0], again[who]["ir"]] for who in again}
+                row["repeat"] = {who: [per[who][0], *again[who]] for who in again}
             rows.append(row)
     return rows, failed
 

@@ -362,6 +362,11 @@ def test_suite_misses_are_counted_again(forkbench, tmp_path):
     [row], _ = forkbench.suite_rows([checked], (0,))
     assert row["layouts"] == 3 and row["ratio"] == 1.001 and row["status"] == "PASS"
     assert row["layout_ratio_range"] == [1.001, 1.05] and "repeat" in row
+    # --check-repeat 2: each repeat is a count of its own.
+    checked["counts"].update({f"t.{who}.pad0.again2": {"ir": ir, "seconds": 1}
+                              for who, ir in (("upstream", 1000), ("patched", 1049))})
+    [row], _ = forkbench.suite_rows([checked], (0,))
+    assert row["repeat"] == {"upstream": [1000, 1000, 1000], "patched": [1050, 1000, 1049]}
 
 
 def test_heap_layout_runs_a_script_as_main(python, tmp_path):
